@@ -1,0 +1,44 @@
+# Rampart. `make demo` and `make test` work on a fresh Debian machine as
+# root: they install what they need themselves.
+
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+export CGO_ENABLED = 0
+
+# Debian packages: the lab and kernel tests (iproute2), the nft/iptables
+# peers the tests and benchmarks compare against, and the load tools.
+DEBS = iproute2 nftables iptables iperf3 ethtool conntrack
+
+.PHONY: all build test demo deps vet bench-ruleset bench-forward sim fuzz clean lab-down
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/rampart ./cmd/rampart
+
+deps:
+	@scripts/deps.sh $(DEBS)
+
+vet:
+	$(GO) vet ./...
+
+# Every test, the kernel tests as root included.
+test: deps vet
+	$(GO) test -timeout 45m ./...
+
+# The lab with the embedded default config; Ctrl-C tears it down.
+demo: deps build
+	bin/rampart lab demo
+
+# Remove whatever a killed lab or test run left behind.
+lab-down: build
+	bin/rampart lab down
+
+bench-ruleset: deps
+	$(GO) run ./bench/ruleset
+
+bench-forward: deps build
+	$(GO) run ./bench/forward
+
+clean:
+	rm -rf bin out
