@@ -248,7 +248,7 @@ rules:
 			name: "ha",
 			doc: head + `  sync: {device: eth2, addresses: [192.168.255.1/30]}
 ha:
-  node_id: a
+  node_id: a-name-longer-than-16-bytes
   heartbeat: sync
   peers: [192.168.255.1]
   second_path: [dmz]
@@ -266,6 +266,7 @@ ha:
     - {name: web, type: tcp, target: "h:80", interval: 1s, timeout: 2s}
 `,
 			want: []string{
+				"t.yaml:7:12: ha.node_id: 27 bytes long; expected at most 16",
 				"t.yaml:9:11: ha.peers[0]: 192.168.255.1 is this node's own address; expected the peer's",
 				`t.yaml:10:17: ha.second_path[0]: interface "dmz" does not exist; expected one of: lan, sync`,
 				"t.yaml:11:50: ha.auth.key_file: give passphrase or key_file, not both",

@@ -10,11 +10,16 @@ import (
 const (
 	minAdvBase = 10 * time.Millisecond
 	maxAdvBase = 10 * time.Second
+	maxNodeID  = 16
 )
 
 func (v *validator) ha(p *path, h *HA) {
-	if h.NodeID == "" {
+	switch {
+	case h.NodeID == "":
 		v.errf(p.key("node_id"), "required; expected a name for this node, like a")
+	case len(h.NodeID) > maxNodeID:
+		// The node id travels in every advert, in a fixed 16-byte field.
+		v.errf(p.key("node_id"), "%d bytes long; expected at most %d", len(h.NodeID), maxNodeID)
 	}
 	v.role(p.key("heartbeat"), h.Heartbeat)
 	v.peers(p.key("peers"), h.Peers)
