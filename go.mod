@@ -8,6 +8,7 @@ require (
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/google/nftables v0.3.0 // indirect
 	github.com/jsimonetti/rtnetlink/v2 v2.0.2 // indirect
+	github.com/labstack/echo/v5 v5.3.1 // indirect
 	github.com/mdlayher/netlink v1.11.2 // indirect
 	github.com/mdlayher/socket v0.6.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect

@@ -1,0 +1,131 @@
+package webui
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v5"
+)
+
+// The UI's own files, compiled into the binary: no third-party front-end
+// code and nothing to fetch at run time.
+//
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// pageData is what every template sees.
+type pageData struct {
+	Title  string
+	CSRF   string // the synchronizer token for forms and <meta>
+	Actor  string // "" when logged out
+	Error  string
+	Notice string
+}
+
+// parsePages parses each page with the shared layout.
+func parsePages() (map[string]*template.Template, error) {
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	pages := make(map[string]*template.Template)
+	for _, n := range names {
+		name := strings.TrimPrefix(n, "templates/")
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.ParseFS(templateFiles, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// render executes page into a buffer first, so a template error becomes
+// a clean 500 instead of half a page.
+func (s *Server) render(c *echo.Context, code int, page string, data pageData) error {
+	t, ok := s.pages[page]
+	if !ok {
+		return echo.ErrInternalServerError.Wrap(fmt.Errorf("no template %q", page))
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return echo.ErrInternalServerError.Wrap(fmt.Errorf("render %s: %w", page, err))
+	}
+	return c.HTMLBlob(code, buf.Bytes())
+}
+
+// staticTypes lists the static files and their types: anything else is a
+// 404, whatever the embedded directory holds.
+func staticType(name string) (string, bool) {
+	switch name {
+	case "app.css":
+		return "text/css; charset=utf-8", true
+	case "app.js":
+		return "text/javascript; charset=utf-8", true
+	}
+	return "", false
+}
+
+func serveStatic(c *echo.Context) error {
+	name := c.Param("name")
+	ctype, ok := staticType(name)
+	if !ok {
+		return echo.ErrNotFound
+	}
+	data, err := staticFiles.ReadFile("static/" + name)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, ctype, data)
+}
+
+// apiError is every API error body.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// handleError answers API paths in JSON and pages in HTML. Server errors
+// are logged with their cause and shown without it.
+func (s *Server) handleError(c *echo.Context, err error) {
+	if resp, _ := echo.UnwrapResponse(c.Response()); resp != nil && resp.Committed {
+		return
+	}
+	code, msg := http.StatusInternalServerError, http.StatusText(http.StatusInternalServerError)
+	var sc echo.HTTPStatusCoder
+	if errors.As(err, &sc) && sc.StatusCode() != 0 {
+		code, msg = sc.StatusCode(), http.StatusText(sc.StatusCode())
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Message != "" && code < 500 {
+		msg = he.Message
+	}
+	r := c.Request()
+	if code >= 500 {
+		s.log.Error("webui: request failed", "method", r.Method, "path", r.URL.Path, "peer", peerString(c), "err", err)
+	}
+	var werr error
+	switch {
+	case r.Method == http.MethodHead:
+		werr = c.NoContent(code)
+	case strings.HasPrefix(r.URL.Path, "/api/"):
+		werr = c.JSON(code, apiError{Error: msg})
+	default:
+		werr = s.render(c, code, "error.html", pageData{Title: http.StatusText(code), Error: msg})
+	}
+	if werr != nil {
+		s.log.Warn("webui: write error response", "err", werr)
+	}
+}
