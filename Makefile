@@ -7,7 +7,7 @@ export CGO_ENABLED = 0
 
 # Debian packages: the lab and kernel tests (iproute2), the nft/iptables
 # peers the tests and benchmarks compare against, and the load tools.
-DEBS = iproute2 nftables iptables iperf3 ethtool conntrack
+DEBS = iproute2 nftables iptables iperf3 ethtool conntrack iputils-ping curl
 
 .PHONY: all build test demo deps vet bench-ruleset bench-forward sim fuzz clean lab-down
 
