@@ -9,7 +9,10 @@ export CGO_ENABLED = 0
 # peers the tests and benchmarks compare against, and the load tools.
 DEBS = iproute2 nftables iptables iperf3 ethtool conntrack iputils-ping curl
 
-.PHONY: all build test demo deps vet bench-ruleset bench-forward sim fuzz clean lab-down
+# The peers some benchmarks run side by side with ours.
+BENCH_DEBS = conntrackd keepalived
+
+.PHONY: all build test demo deps vet bench-ruleset bench-forward bench-ctcommit sim clean lab-down
 
 all: build
 
@@ -39,6 +42,14 @@ bench-ruleset: deps
 
 bench-forward: deps build
 	$(GO) run ./bench/forward
+
+bench-ctcommit: deps
+	@scripts/deps.sh $(BENCH_DEBS)
+	$(GO) run ./bench/ctcommit
+
+# The CARP simulation at length: 10 million steps, new seeds every run.
+sim:
+	$(GO) test ./carp/sim -run TestSimLong -sim.steps=10000000 -timeout 60m -v
 
 clean:
 	rm -rf bin out
