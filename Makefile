@@ -7,7 +7,7 @@ export CGO_ENABLED = 0
 
 # Debian packages: the lab and kernel tests (iproute2), the nft/iptables
 # peers the tests and benchmarks compare against, and the load tools.
-DEBS = iproute2 nftables iptables iperf3 ethtool conntrack iputils-ping curl
+DEBS = iproute2 procps nftables iptables iperf3 ethtool conntrack iputils-ping curl
 
 # The peers some benchmarks run side by side with ours.
 BENCH_DEBS = conntrackd keepalived

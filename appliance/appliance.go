@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"rampart/carp/driver"
 	"rampart/config"
 	"rampart/firewall"
 	"rampart/netconf"
@@ -34,6 +35,7 @@ type Daemon struct {
 	fw   *firewall.Firewall
 	net  *netconf.Netconf
 	cfg  *config.Config
+	ha   *driver.Driver // nil without an ha section (ha.go)
 }
 
 // Run loads and applies the config, reports ready, and then serves reload
@@ -57,6 +59,8 @@ func Run(ctx context.Context, opts Options) error {
 	if err := d.apply(cfg); err != nil {
 		return err
 	}
+	d.startHA(cfg)
+	defer d.stopHA()
 	d.log.Info("ready", "hostname", cfg.Hostname, "config", d.source())
 	for {
 		select {
@@ -81,6 +85,7 @@ func (d *Daemon) reload() {
 		d.log.Error("reload failed; the previous ruleset stays in force", "err", err)
 		return
 	}
+	d.reloadHA(cfg)
 	d.log.Info("reloaded", "hostname", cfg.Hostname)
 }
 

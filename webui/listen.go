@@ -102,6 +102,10 @@ func (s *Server) serveTLS(ctx context.Context, lns []net.Listener) error {
 		})
 	}
 	g.Go(func() error {
+		s.sampleTrafficEvery(gctx)
+		return nil
+	})
+	g.Go(func() error {
 		s.maintainCertificate(gctx, m)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 		defer cancel()
@@ -118,6 +122,7 @@ func (s *Server) httpServer(m *certs.Manager) *http.Server {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
+		ConnContext:       s.connContext,
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: m.GetCertificate},
 		// Browsers meeting a self-signed certificate abort handshakes by the
 		// dozen; that is debug noise, not an error.

@@ -1,8 +1,10 @@
 package webui
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
@@ -40,14 +42,19 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // limitBody refuses declared-oversize bodies at once and cuts off the
-// rest at maxBody while they are read.
+// rest while they are read: at maxBody, or for a whole config document
+// (PUT /api/v1/config) at maxConfigBody.
 func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		r := c.Request()
-		if r.ContentLength > maxBody {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", maxBody))
+		limit := int64(maxBody)
+		if c.Path() == "/api/v1/config" {
+			limit = maxConfigBody
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBody)
+		if r.ContentLength > limit {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", limit))
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
 	}
 }
@@ -56,7 +63,7 @@ func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 func bodyError(err error) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", maxBody))
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", tooBig.Limit))
 	}
 	return echo.NewHTTPError(http.StatusBadRequest, "malformed request body")
 }
@@ -75,6 +82,38 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// connMarkKey carries a connection's mark in its context (connContext).
+type connMarkKey struct{}
+
+// connContext gives each accepted connection the next mark: a change is
+// confirmed only on a connection opened after it was applied.
+func (s *Server) connContext(ctx context.Context, _ net.Conn) context.Context {
+	return context.WithValue(ctx, connMarkKey{}, s.marks.Add(1))
+}
+
+// markRequest takes the request's connection mark, or a fresh mark for a
+// request without one (the handler served directly). While a change is
+// pending, responses on connections older than it close them, so the
+// browser opens a new connection for the confirmation.
+func (s *Server) markRequest(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		mark, ok := c.Request().Context().Value(connMarkKey{}).(uint64)
+		if !ok {
+			mark = s.marks.Add(1)
+		}
+		c.Set(ctxMark, mark)
+		if pm := s.pendingMark.Load(); pm != 0 && mark <= pm {
+			c.Response().Header().Set("Connection", "close")
+		}
+		return next(c)
+	}
+}
+
+func markOf(c *echo.Context) uint64 {
+	m, _ := c.Get(ctxMark).(uint64)
+	return m
+}
+
 // principal is who a request acts as.
 type principal struct {
 	Actor     string // "admin" or "token:<name>"
@@ -89,6 +128,7 @@ const (
 
 	ctxPrincipal = "rampart.principal"
 	ctxSessionID = "rampart.sid" // the cookie value, logged in or not
+	ctxMark      = "rampart.mark"
 )
 
 func principalOf(c *echo.Context) (principal, bool) {

@@ -139,11 +139,6 @@ func (s *Server) postLogout(c *echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-func (s *Server) getIndex(c *echo.Context) error {
-	p, _ := principalOf(c)
-	return s.render(c, http.StatusOK, "index.html", pageData{Title: "Dashboard", Actor: p.Actor, CSRF: s.csrfToken(p.SessionID)})
-}
-
 // postForm parses an urlencoded body (bounded by limitBody).
 func postForm(c *echo.Context) (url.Values, error) {
 	r := c.Request()

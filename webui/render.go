@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v5"
@@ -29,9 +30,17 @@ type pageData struct {
 	Actor  string // "" when logged out
 	Error  string
 	Notice string
+	// Nav marks the current menu entry; Pending is the change awaiting
+	// confirmation, shown on every page; Data is the page's own.
+	Nav     string
+	Pending *changeView
+	Data    any
 }
 
-// parsePages parses each page with the shared layout.
+// shared templates are parsed with every page and are not pages.
+var sharedTemplates = []string{"templates/layout.html", "templates/partials.html"}
+
+// parsePages parses each page with the shared layout and partials.
 func parsePages() (map[string]*template.Template, error) {
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
@@ -40,10 +49,10 @@ func parsePages() (map[string]*template.Template, error) {
 	pages := make(map[string]*template.Template)
 	for _, n := range names {
 		name := strings.TrimPrefix(n, "templates/")
-		if name == "layout.html" {
+		if slices.Contains(sharedTemplates, n) {
 			continue
 		}
-		t, err := template.ParseFS(templateFiles, "templates/layout.html", n)
+		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(templateFiles, append(slices.Clone(sharedTemplates), n)...)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}

@@ -19,15 +19,20 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"rampart/webui/audit"
 	"rampart/webui/auth"
 	"rampart/webui/certs"
+	"rampart/webui/confirm"
+	"rampart/webui/configsync"
 	"rampart/webui/ratelimit"
 	"rampart/webui/session"
+	"rampart/webui/traffic"
 )
 
 // Options configure a Server. State and Audit are required.
@@ -62,6 +67,18 @@ type Options struct {
 	// AllowAnyAddress lets ListenAndServeTLS bind 0.0.0.0 or ::. Off by
 	// default: the UI must not answer on WAN because someone forgot a list.
 	AllowAnyAddress bool
+
+	// Backend is the daemon: the running config, its changes, and the
+	// status views. Nil serves every page and API call that needs it with
+	// 503 "not available".
+	Backend Backend
+	// Peer is the other node, for config sync; nil disables pushing.
+	Peer configsync.Peer
+	// PeerTimeout bounds a config push; default 10s.
+	PeerTimeout time.Duration
+	// AfterFunc arms the commit-confirm revert timer; nil means
+	// time.AfterFunc. Tests pass their fake clock's.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // Server is the web UI. Create it with New.
@@ -80,6 +97,26 @@ type Server struct {
 	mu    sync.Mutex // guards state and its saving
 	state auth.State
 	certs *certs.Manager // set by ListenAndServeTLS
+
+	be        Backend
+	sections  []*section
+	afterFunc func(time.Duration, func()) func() bool
+	metrics   *prometheus.Registry
+
+	// marks number connections (requests, without a listener) in arrival
+	// order; pendingMark is the pending change's mark, 0 when none.
+	marks       atomic.Uint64
+	pendingMark atomic.Uint64
+
+	changeMu  sync.Mutex // serialises config changes; see changes.go
+	changes   *confirm.Engine[change]
+	stopTimer func() bool
+
+	syncMu   sync.Mutex
+	lastSync syncRecord
+
+	trafficMu sync.Mutex
+	traffic   *traffic.History
 }
 
 // hashConcurrency bounds parallel argon2id runs (see auth.DefaultParams).
@@ -123,7 +160,19 @@ func New(opts Options) (*Server, error) {
 		pages:    pages,
 		csrfKey:  make([]byte, 32),
 		state:    st,
+		be:       opts.Backend,
+		sections: sectionList(),
+		changes:  confirm.New[change](0),
+		traffic:  traffic.New(0, 0),
 	}
+	if s.be == nil {
+		s.be = unavailable{}
+	}
+	s.afterFunc = opts.AfterFunc
+	if s.afterFunc == nil {
+		s.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
+	s.metrics = s.newMetrics()
 	rand.Read(s.csrfKey)
 	if st.Admin == nil {
 		s.setup.Current() // issue now, so the console shows it at boot

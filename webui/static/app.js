@@ -1,5 +1,5 @@
 // Rampart's own script; the CSP allows nothing inline, so all behaviour
-// lives here. rampart.api calls the JSON API with the page's CSRF token.
+// lives here. Pages work without it, except the live log.
 "use strict";
 window.rampart = {
   csrf() {
@@ -18,3 +18,79 @@ window.rampart = {
     return data;
   },
 };
+
+// Countdowns to a pending change's automatic revert. The server's number
+// of seconds is the truth; the browser's clock only counts it down.
+function startCountdowns() {
+  const els = document.querySelectorAll(".countdown[data-seconds]");
+  if (els.length === 0) return;
+  const end = Date.now() + 1000 * Number(els[0].dataset.seconds);
+  const tick = () => {
+    const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+    for (const el of els) el.textContent = left > 0 ? left + " s" : "now: reverting";
+    if (left > 0) setTimeout(tick, 1000);
+    else setTimeout(() => location.reload(), 3000);
+  };
+  tick();
+}
+
+// Forms with data-confirm ask before they post (delete, revert).
+function confirmForms() {
+  for (const f of document.querySelectorAll("form[data-confirm]")) {
+    f.addEventListener("submit", (ev) => {
+      if (!window.confirm(f.dataset.confirm)) ev.preventDefault();
+    });
+  }
+}
+
+// The live log polls the API for lines after the last one it has.
+function liveLog() {
+  const list = document.getElementById("log");
+  if (!list) return;
+  const status = document.getElementById("log-status");
+  const pause = document.getElementById("log-pause");
+  const maxLines = 1000;
+  let after = 0, paused = false, timer = 0;
+  pause.addEventListener("click", () => {
+    paused = !paused;
+    pause.textContent = paused ? "Resume" : "Pause";
+    if (!paused) poll();
+  });
+  async function poll() {
+    clearTimeout(timer);
+    if (paused) return;
+    try {
+      const r = await window.rampart.api("GET", list.dataset.source + "?after=" + after);
+      for (const l of r.lines) {
+        if (after !== 0 && l.seq !== after + 1) add("gap", "… " + (l.seq - after - 1) + " line(s) dropped …", "");
+        add(l.kind, l.text, l.time);
+        after = l.seq;
+      }
+      while (list.children.length > maxLines) list.firstElementChild.remove();
+      status.textContent = "Live. Updated " + new Date().toLocaleTimeString() + ".";
+    } catch (e) {
+      status.textContent = "Lost contact: " + e.message + ". Retrying…";
+    }
+    timer = setTimeout(poll, 2000);
+  }
+  function add(kind, text, time) {
+    const li = document.createElement("li");
+    li.className = "log-" + kind;
+    if (time) {
+      const t = document.createElement("time");
+      t.textContent = new Date(time).toLocaleTimeString();
+      li.append(t, " ");
+    }
+    li.append(text);
+    const atBottom = window.innerHeight + window.scrollY >= document.body.offsetHeight - 40;
+    list.append(li);
+    if (atBottom) li.scrollIntoView({ block: "end" });
+  }
+  poll();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  startCountdowns();
+  confirmForms();
+  liveLog();
+});
