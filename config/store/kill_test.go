@@ -3,6 +3,8 @@
 package store
 
 import (
+	"rampart/internal/atomicfile"
+
 	"bufio"
 	"bytes"
 	"errors"
@@ -223,9 +225,9 @@ func checkKilled(t *testing.T, err error, stderr *bytes.Buffer) {
 // checkAfterKill opens and loads like the boot code does, and checks that
 // nothing acknowledged was lost and nothing torn is returned.
 func checkAfterKill(dir string, acked bool, st *killStats) error {
-	if temps, _ := filepath.Glob(filepath.Join(dir, "*", tempPrefix+"*")); len(temps) > 0 {
+	if temps, _ := filepath.Glob(filepath.Join(dir, "*", atomicfile.TempPrefix+"*")); len(temps) > 0 {
 		st.tempLeft++
-	} else if temps, _ := filepath.Glob(filepath.Join(dir, tempPrefix+"*")); len(temps) > 0 {
+	} else if temps, _ := filepath.Glob(filepath.Join(dir, atomicfile.TempPrefix+"*")); len(temps) > 0 {
 		st.tempLeft++
 	}
 	var p problems
@@ -261,7 +263,7 @@ func checkAfterKill(dir string, acked bool, st *killStats) error {
 // over Keep (saved, then killed before pruning); kills in a row before
 // pruning may pile up more, and the next completed Save removes them.
 func checkHistory(dir string, s *Store, loaded Version, acked bool) error {
-	temps, _ := filepath.Glob(filepath.Join(dir, "*", tempPrefix+"*"))
+	temps, _ := filepath.Glob(filepath.Join(dir, "*", atomicfile.TempPrefix+"*"))
 	list, err := s.List()
 	if err != nil || len(temps) > 0 {
 		return fmt.Errorf("List: %v; temp files left after Open: %q", err, temps)

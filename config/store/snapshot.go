@@ -1,6 +1,8 @@
 package store
 
 import (
+	"rampart/internal/atomicfile"
+
 	"errors"
 	"fmt"
 	"os"
@@ -99,7 +101,7 @@ func (s *Store) makeHistoryDir() error {
 	if err != nil {
 		return fmt.Errorf("create history: %w", err)
 	}
-	return syncDir(s.dir)
+	return atomicfile.SyncDir(s.dir)
 }
 
 // addHandEdit saves rampart.yaml as a version with HandEditMeta. The

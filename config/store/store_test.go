@@ -1,6 +1,8 @@
 package store
 
 import (
+	"rampart/internal/atomicfile"
+
 	"errors"
 	"fmt"
 	"os"
@@ -285,7 +287,7 @@ func TestOpenRemovesOnlyTempFiles(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := openStore(t, dir, Options{})
 	mustSave(t, s, "a", Meta{})
-	temps := []string{tempPrefix + "123", filepath.Join(HistoryDir, tempPrefix+"x")}
+	temps := []string{atomicfile.TempPrefix + "123", filepath.Join(HistoryDir, atomicfile.TempPrefix+"x")}
 	others := []string{"other.txt", "rampart-store-tmp-1", filepath.Join(HistoryDir, "notes")}
 	for _, name := range slices.Concat(temps, others) {
 		writeFile(t, filepath.Join(dir, name), "debris")
@@ -347,7 +349,7 @@ func TestSaveLimits(t *testing.T) {
 // carries on.
 func TestOpenReadOnlyWithDebris(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, tempPrefix+"1"), "debris")
+	writeFile(t, filepath.Join(dir, atomicfile.TempPrefix+"1"), "debris")
 	s, p := openStore(t, dir, Options{BeforeWrite: func() error { return errors.New("read-only") }})
 	if s == nil || len(*p) != 1 || !strings.Contains((*p)[0], "read-only") {
 		t.Errorf("Open reported %q, want the read-only error", *p)

@@ -17,7 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"rampart/webui/internal/atomicfile"
+	"rampart/internal/atomicfile"
 )
 
 // Entry is one audited event.

@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"time"
 
-	"rampart/webui/internal/atomicfile"
+	"rampart/internal/atomicfile"
 )
 
 // StateVersion is the state file format this build writes and reads.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"rampart/webui/internal/atomicfile"
+	"rampart/internal/atomicfile"
 )
 
 // Store keeps the certificate and its key as one PEM bundle. The caller

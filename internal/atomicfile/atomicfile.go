@@ -1,6 +1,7 @@
-// Package atomicfile replaces small files so that a power cut leaves either
-// the old content or the new, never a torn file. The web UI keeps its
-// credentials and TLS key on a USB stick that may be pulled at any moment.
+// Package atomicfile replaces files so that a power cut leaves either the
+// old content or the new, never a torn file. The config history, the web
+// UI's credentials and its TLS key live on a USB stick that may be pulled at
+// any moment.
 package atomicfile
 
 import (
@@ -12,11 +13,17 @@ import (
 	"syscall"
 )
 
-// Write replaces path with data, created with perm: temp file in the same
-// directory, write, fsync, rename, fsync the directory.
+// TempPrefix starts the name of every temporary file Write makes, so that
+// a caller can sweep the leftovers of an interrupted write (and nothing
+// else) from its directory. The leading dot hides them on a PC.
+const TempPrefix = ".rampart-tmp-"
+
+// Write replaces path with data: temp file in the same directory, write,
+// fsync, rename, fsync the directory. perm 0 leaves the mode alone, for
+// filesystems such as vfat that refuse chmod.
 func Write(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".rampart-tmp-*")
+	f, err := os.CreateTemp(dir, TempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -34,7 +41,10 @@ func Write(path string, data []byte, perm os.FileMode) error {
 }
 
 func writeSync(f *os.File, data []byte, perm os.FileMode) error {
-	err := f.Chmod(perm)
+	var err error
+	if perm != 0 {
+		err = f.Chmod(perm)
+	}
 	if err == nil {
 		_, err = f.Write(data)
 	}
