@@ -138,7 +138,9 @@ type SNAT struct {
 }
 
 // PortForward is a DNAT port forward. The matching forward accept is
-// implied: an admin who forwards a port means to let it through.
+// implied: an admin who forwards a port means to let it through. It comes
+// after the filter rules, so a rule that drops (a blocklist) still covers
+// the exposed service.
 type PortForward struct {
 	In       string         `yaml:"in"` // role name the traffic arrives on
 	Protocol Protocol       `yaml:"protocol"`
