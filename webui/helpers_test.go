@@ -25,8 +25,30 @@ const (
 )
 
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	t      time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	at            time.Time
+	f             func()
+	stopped, done bool
+}
+
+// AfterFunc runs f when Advance passes now+d, unless stopped first.
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tm := &fakeTimer{at: c.t.Add(d), f: f}
+	c.timers = append(c.timers, tm)
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		live := !tm.stopped && !tm.done
+		tm.stopped = true
+		return live
+	}
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -35,10 +57,22 @@ func (c *fakeClock) Now() time.Time {
 	return c.t
 }
 
+// Advance moves the clock and then runs the timers that came due, in
+// order, outside the lock (they may arm new timers).
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+	var due []*fakeTimer
+	for _, tm := range c.timers {
+		if !tm.stopped && !tm.done && !tm.at.After(c.t) {
+			tm.done = true
+			due = append(due, tm)
+		}
+	}
+	c.mu.Unlock()
+	for _, tm := range due {
+		tm.f()
+	}
 }
 
 // env is one server with its files in a temp dir and a fake clock.
@@ -46,6 +80,7 @@ type env struct {
 	t      *testing.T
 	srv    *Server
 	clk    *fakeClock
+	be     *fakeBackend
 	audit  *audit.FileLog
 	state  auth.FileStateStore
 	dir    string
@@ -62,7 +97,10 @@ func newEnv(t *testing.T, mods ...func(*Options)) *env {
 		state: auth.FileStateStore{Path: filepath.Join(dir, "webui-state.json")},
 		dir:   dir,
 	}
+	e.be = newFakeBackend(t, e.clk)
 	opts := Options{
+		Backend:        e.be,
+		AfterFunc:      e.clk.AfterFunc,
 		Now:            e.clk.Now,
 		State:          e.state,
 		Audit:          e.audit,

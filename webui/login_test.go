@@ -28,7 +28,7 @@ func TestLoginLogout(t *testing.T) {
 		t.Fatalf("login: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	resp := b.get("/")
-	if body := readBody(resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, "dashboard comes next") {
+	if body := readBody(resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, "High availability") {
 		t.Errorf("GET / logged in: %d %q", resp.StatusCode, body)
 	}
 	if resp := b.get("/login"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {

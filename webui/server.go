@@ -28,8 +28,8 @@ import (
 	"rampart/webui/audit"
 	"rampart/webui/auth"
 	"rampart/webui/certs"
-	"rampart/webui/confirm"
 	"rampart/webui/configsync"
+	"rampart/webui/confirm"
 	"rampart/webui/ratelimit"
 	"rampart/webui/session"
 	"rampart/webui/traffic"
@@ -112,7 +112,8 @@ type Server struct {
 	changes   *confirm.Engine[change]
 	stopTimer func() bool
 
-	syncMu   sync.Mutex
+	pushMu   sync.Mutex // one config push to the peer at a time
+	syncMu   sync.Mutex // guards lastSync
 	lastSync syncRecord
 
 	trafficMu sync.Mutex
