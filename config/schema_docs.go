@@ -121,7 +121,7 @@ func fieldDocs() map[string]fieldDoc {
 		"StateSync.enabled":   {desc: "Replicate connection state to the peer.", required: true},
 		"StateSync.interface": {desc: "Interface role of the sync link; required when enabled."},
 		"StateSync.peer":      {desc: "Peer address on the sync link; required when enabled."},
-		"StateSync.port":      {desc: "UDP port of the sync protocol.", def: DefaultStateSyncPort},
+		"StateSync.port":      {desc: "TCP port of the sync protocol (TLS 1.3, mutually authenticated).", def: DefaultStateSyncPort},
 		"StateSync.secret":    {desc: "Shared secret, at least 16 characters; or key_file."},
 		"StateSync.key_file":  {desc: "File holding the secret; or secret."},
 		"StateSync.ignore":    {desc: "Networks whose connections are not replicated."},

@@ -112,6 +112,6 @@ func (c *compiler) haRules() {
 	own := &owner{kind: KindStateSync}
 	c.input.addRule(newRule(own, "rampart: state sync", ifnameNode{names: []string{dev}},
 		addrNode{fam: f, spans: []span{exact(ss.Peer.AsSlice())}},
-		portNode{proto: protoUDP, dst: true, spans: []span{exact(portValue(port))}},
+		portNode{proto: protoTCP, dst: true, spans: []span{exact(portValue(port))}},
 		counterNode{}, verdictNode{vAccept}), f)
 }

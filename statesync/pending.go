@@ -1,0 +1,122 @@
+package statesync
+
+import (
+	"time"
+
+	"rampart/statesync/ctnl"
+)
+
+// Key identifies a flow the way conntrack does: its original tuple and
+// its zone.
+type Key struct {
+	Orig ctnl.Tuple
+	Zone uint16
+}
+
+// KeyOf returns the key of e.
+func KeyOf(e *ctnl.Entry) Key { return Key{Orig: e.Orig, Zone: e.Zone} }
+
+// protoTCP is IPPROTO_TCP.
+const protoTCP = 6
+
+// merge returns the newer state of a flow, keeping from the older what
+// the newer lacks. The kernel sends a TCP entry's protoinfo only with
+// events that change it (IPCT_PROTOINFO), so an update for, say, a mark
+// comes without state, window scale and flags; those must not be lost.
+func merge(older, newer *ctnl.Entry) ctnl.Entry {
+	e := *newer
+	if e.Orig.Proto == protoTCP && e.TCP == nil {
+		e.TCP = older.TCP
+	}
+	return e
+}
+
+// change is the latest state of one flow waiting to be sent.
+type change struct {
+	op    Op
+	entry ctnl.Entry
+	// since is when the oldest change coalesced into this one was
+	// received: what the lag of this flow is measured from.
+	since time.Time
+}
+
+// addResult says what add did.
+type addResult int
+
+const (
+	added     addResult = iota // a new flow was queued
+	coalesced                  // a queued flow was brought up to date
+	refused                    // the queue is full: the change is lost
+)
+
+// pending is the sender's queue of changes: at most one per flow, in the
+// order the flows first changed. A flow that changes again while queued
+// is updated in place, so a slow peer costs memory per flow, not per
+// event, and max bounds that.
+type pending struct {
+	max   int
+	m     map[Key]change
+	order []Key // every key of m once, oldest first
+}
+
+func newPending(max int) pending { return pending{max: max, m: make(map[Key]change)} }
+
+func (p *pending) len() int { return len(p.m) }
+
+// add queues the change of e, or merges it into the queued change of the
+// same flow.
+func (p *pending) add(op Op, e *ctnl.Entry, now time.Time) addResult {
+	k := KeyOf(e)
+	if old, ok := p.m[k]; ok {
+		ent := *e
+		if op == OpUpdate && old.op == OpUpdate {
+			ent = merge(&old.entry, e)
+		}
+		p.m[k] = change{op: op, entry: ent, since: old.since}
+		return coalesced
+	}
+	if len(p.m) >= p.max {
+		return refused
+	}
+	p.m[k] = change{op: op, entry: *e, since: now}
+	p.order = append(p.order, k)
+	return added
+}
+
+// oldest returns when the oldest queued change was received.
+func (p *pending) oldest() (time.Time, bool) {
+	if len(p.order) == 0 {
+		return time.Time{}, false
+	}
+	return p.m[p.order[0]].since, true
+}
+
+// take moves up to n changes, oldest first, into recs and returns when
+// the oldest of them was received.
+func (p *pending) take(n int, recs []Record) ([]Record, time.Time) {
+	var since time.Time
+	i := 0
+	for ; i < len(p.order) && i < n; i++ {
+		k := p.order[i]
+		c := p.m[k]
+		delete(p.m, k)
+		if i == 0 {
+			since = c.since
+		}
+		recs = append(recs, Record{Op: c.op, Entry: c.entry})
+	}
+	clear(p.order[:i]) // let the keys' memory go
+	p.order = p.order[i:]
+	if len(p.order) == 0 {
+		p.order = p.order[:0:0]
+	}
+	return recs, since
+}
+
+// reset drops every queued change and returns how many there were.
+func (p *pending) reset() int {
+	n := len(p.m)
+	clear(p.m)
+	p.order = nil
+	return n
+}
