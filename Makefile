@@ -6,13 +6,14 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED = 0
 
 # Debian packages: the lab and kernel tests (iproute2), the nft/iptables
-# peers the tests and benchmarks compare against, and the load tools.
-DEBS = iproute2 procps nftables iptables iperf3 ethtool conntrack iputils-ping curl
+# peers the tests and benchmarks compare against, the load tools, and the
+# browser the web UI tests drive (chromium).
+DEBS = iproute2 procps nftables iptables iperf3 ethtool conntrack iputils-ping curl chromium
 
 # The peers some benchmarks run side by side with ours.
 BENCH_DEBS = conntrackd keepalived
 
-.PHONY: all build test demo deps vet bench-ruleset bench-forward bench-ctcommit sim clean lab-down
+.PHONY: all build test demo deps vet bench-ruleset bench-forward bench-ctcommit bench-failover sim clean lab-down
 
 all: build
 
@@ -47,9 +48,19 @@ bench-ctcommit: deps
 	@scripts/deps.sh $(BENCH_DEBS)
 	$(GO) run ./bench/ctcommit
 
+# Failover gap against keepalived, planned switchover, CPU hog (bench/failover).
+bench-failover: deps build
+	@scripts/deps.sh $(BENCH_DEBS)
+	$(GO) run ./bench/failover
+
 # The CARP simulation at length: 10 million steps, new seeds every run.
 sim:
 	$(GO) test ./carp/sim -run TestSimLong -sim.steps=10000000 -timeout 60m -v
 
 clean:
 	rm -rf bin out
+
+# The web UI under 50 clients for 30 s, and carp's adverts meanwhile (bench/ui).
+.PHONY: bench-ui
+bench-ui: deps
+	$(GO) run ./bench/ui

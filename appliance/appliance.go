@@ -11,10 +11,13 @@ package appliance
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"time"
 
 	"rampart/carp/driver"
 	"rampart/config"
+	"rampart/config/store"
 	"rampart/firewall"
 	"rampart/netconf"
 )
@@ -26,6 +29,12 @@ type Options struct {
 	Logger     *slog.Logger
 	// Reload receives a value for every reload request (SIGHUP).
 	Reload <-chan struct{}
+	// StateDir holds the config store and the web UI's state. Empty means
+	// the config's directory when the config is named rampart.yaml, else
+	// none, and then the web UI stays off (source.go says why).
+	StateDir string
+	// Console receives plain banners (setup token, certificate); nil: none.
+	Console io.Writer
 }
 
 // Daemon holds the running state: the firewall handle and the config in force.
@@ -36,6 +45,7 @@ type Daemon struct {
 	net  *netconf.Netconf
 	cfg  *config.Config
 	ha   *driver.Driver // nil without an ha section (ha.go)
+	ui   uiState        // the web UI's part (backend.go, webui.go)
 }
 
 // Run loads and applies the config, reports ready, and then serves reload
@@ -45,8 +55,15 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	d := &Daemon{opts: opts, log: opts.Logger, net: netconf.New(0)}
-	cfg, err := d.load()
+	logs := newLogRing()
+	d := &Daemon{opts: opts, log: slog.New(&logHandler{next: opts.Logger.Handler(), ring: logs}), net: netconf.New(0)}
+	d.ui.logs, d.ui.now = logs, time.Now
+	src, err := openSource(opts.ConfigPath, opts.StateDir, d.log)
+	if err != nil {
+		return err
+	}
+	d.ui.src = src
+	cfg, version, err := d.load()
 	if err != nil {
 		return err
 	}
@@ -59,8 +76,11 @@ func Run(ctx context.Context, opts Options) error {
 	if err := d.apply(cfg); err != nil {
 		return err
 	}
+	d.ui.version = version
 	d.startHA(cfg)
 	defer d.stopHA()
+	d.startUI(ctx, cfg)
+	defer d.stopUI()
 	d.log.Info("ready", "hostname", cfg.Hostname, "config", d.source())
 	for {
 		select {
@@ -76,29 +96,25 @@ func Run(ctx context.Context, opts Options) error {
 // reload validates and compiles first, so a bad file changes nothing.
 func (d *Daemon) reload() {
 	d.log.Info("reload requested", "config", d.source())
-	cfg, err := d.load()
+	if d.changePending() {
+		d.log.Warn("reload refused: a web UI change awaits confirmation; confirm or revert it, then reload again")
+		return
+	}
+	cfg, version, err := d.ui.src.reload()
 	if err != nil {
 		d.log.Error("reload rejected; keeping the running config", "err", err)
 		return
 	}
-	if err := d.apply(cfg); err != nil {
+	if err := d.switchTo(cfg, &version); err != nil { // applies, then follows with HA and the UI
 		d.log.Error("reload failed; the previous ruleset stays in force", "err", err)
 		return
 	}
-	d.reloadHA(cfg)
 	d.log.Info("reloaded", "hostname", cfg.Hostname)
 }
 
-func (d *Daemon) load() (*config.Config, error) {
-	if d.opts.ConfigPath == "" {
-		d.log.Warn("no config file given: running the embedded default config")
-		return config.Default(), nil
-	}
-	cfg, err := config.Load(d.opts.ConfigPath)
-	if err != nil {
-		return nil, fmt.Errorf("appliance: load config: %w", err)
-	}
-	return cfg, nil
+// load reads the config file, or the store in the state dir (source.go).
+func (d *Daemon) load() (*config.Config, store.Version, error) {
+	return d.ui.src.load()
 }
 
 // apply compiles before it touches anything, so that a config the
@@ -112,16 +128,13 @@ func (d *Daemon) apply(cfg *config.Config) error {
 		// A missing NIC must not keep the firewall from loading.
 		d.log.Warn("interfaces not fully configured", "err", err)
 	}
+	start := time.Now()
 	if err := d.fw.Apply(rs); err != nil {
 		return fmt.Errorf("appliance: apply firewall: %w", err)
 	}
+	d.timedApply(time.Since(start))
 	d.cfg = cfg
 	return nil
 }
 
-func (d *Daemon) source() string {
-	if d.opts.ConfigPath == "" {
-		return "embedded default"
-	}
-	return d.opts.ConfigPath
-}
+func (d *Daemon) source() string { return d.ui.src.describe() }

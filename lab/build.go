@@ -125,12 +125,24 @@ func (l *Lab) switchCmds() []string {
 	return append(cmds, "link set br-lan up", "link set br-wan up")
 }
 
+// Interface indexes of the two sync-link ends. They must differ: the
+// kernel's linkwatch reports a carrier change at once only on a device
+// whose ifindex differs from its peer's. Veth ends in two fresh namespaces
+// often get the same number, and then a carrier loss can wait up to a
+// second behind other link events on the box, which would delay the
+// backup's carrier-loss takeover at random.
+const (
+	syncIndexA = 40
+	syncIndexB = 41
+)
+
 // syncCmds makes the direct fw-a–fw-b link; nothing in one-node mode.
 func (l *Lab) syncCmds() []string {
 	if l.Nodes < 2 {
 		return nil
 	}
-	return []string{fmt.Sprintf("link add %s type veth peer name %s netns %s", DevSync, DevSync, l.Name(FWName(1)))}
+	return []string{fmt.Sprintf("link add %s index %d type veth peer name %s index %d netns %s",
+		DevSync, syncIndexA, DevSync, syncIndexB, l.Name(FWName(1)))}
 }
 
 // fwCmds only brings the links up: the daemon sets the addresses.

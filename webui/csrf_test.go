@@ -28,7 +28,18 @@ func TestCSRF(t *testing.T) {
 		{"another session's token", func(r *http.Request) { r.Header.Set(csrfHeader, other.csrf) }, http.StatusForbidden},
 		{"cross-origin", func(r *http.Request) { r.Header.Set("Origin", "https://evil.example") }, http.StatusForbidden},
 		{"plain-http origin", func(r *http.Request) { r.Header.Set("Origin", "http://"+testHost) }, http.StatusForbidden},
-		{"null origin", func(r *http.Request) { r.Header.Set("Origin", "null") }, http.StatusForbidden},
+		{"null origin, same-origin fetch (a form post under no-referrer)", func(r *http.Request) {
+			r.Header.Set("Origin", "null")
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+		}, http.StatusCreated},
+		{"null origin, no Sec-Fetch-Site", func(r *http.Request) {
+			r.Header.Set("Origin", "null")
+			r.Header.Del("Sec-Fetch-Site")
+		}, http.StatusForbidden},
+		{"null origin, cross-site fetch", func(r *http.Request) {
+			r.Header.Set("Origin", "null")
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+		}, http.StatusForbidden},
 		{"cross-site fetch", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") }, http.StatusForbidden},
 		{"same-site fetch", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "same-site") }, http.StatusForbidden},
 	} {

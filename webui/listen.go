@@ -116,7 +116,7 @@ func (s *Server) serveTLS(ctx context.Context, lns []net.Listener) error {
 
 func (s *Server) httpServer(m *certs.Manager) *http.Server {
 	return &http.Server{
-		Handler:           s.echo,
+		Handler:           limitInFlight(s.echo, s.opts.MaxInFlight),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -168,4 +168,21 @@ func closeAll(lns []net.Listener) {
 	for _, l := range lns {
 		l.Close()
 	}
+}
+
+// limitInFlight lets at most n requests into h at once (n ≤ 0: all).
+func limitInFlight(h http.Handler, n int) http.Handler {
+	if n <= 0 {
+		return h
+	}
+	sem := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case sem <- struct{}{}:
+		case <-r.Context().Done():
+			return // the client gave up while waiting
+		}
+		defer func() { <-sem }()
+		h.ServeHTTP(w, r)
+	})
 }

@@ -46,7 +46,7 @@ type configSyncView struct {
 func (s *Server) configSync() configSyncView {
 	v := configSyncView{Enabled: s.opts.Peer != nil, State: "unknown"}
 	if cur, _ := s.be.Running(); cur != nil {
-		v.Hash, _ = configsync.SharedHash(cur, nil)
+		v.Hash = s.hashes.get(cur)
 	}
 	s.syncMu.Lock()
 	if s.lastSync.Time != (time.Time{}) {

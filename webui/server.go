@@ -79,6 +79,12 @@ type Options struct {
 	// AfterFunc arms the commit-confirm revert timer; nil means
 	// time.AfterFunc. Tests pass their fake clock's.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// MaxInFlight bounds the requests handled at once by the HTTPS
+	// server; more wait their turn, blocked, not runnable. 0: no bound.
+	// The daemon sets it below GOMAXPROCS: the UI shares the process with
+	// carp's advert loop, which needs a free P to send on time, and fifty
+	// busy handlers delayed adverts by half a second (bench/ui).
+	MaxInFlight int
 }
 
 // Server is the web UI. Create it with New.
@@ -118,6 +124,8 @@ type Server struct {
 
 	trafficMu sync.Mutex
 	traffic   *traffic.History
+
+	hashes sharedHashCache // the running config's shared hash (hashcache.go)
 }
 
 // hashConcurrency bounds parallel argon2id runs (see auth.DefaultParams).

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"rampart/config"
 	"rampart/internal/netns"
 	"rampart/lab"
 )
@@ -29,8 +28,11 @@ func labCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // demo builds the lab, runs this very binary as the firewall with the
-// embedded default config, serves a page on the server, prints how to try
-// it, and tears everything down on Ctrl-C.
+// embedded default config on a fresh "stick" (a store directory, so the
+// web UI runs), serves a page on the server, forwards a port on the
+// host's 127.0.0.1 into the client namespace so a browser on the host
+// reaches the UI through the LAN, prints how to try it, and tears
+// everything down on Ctrl-C.
 func demo(ctx context.Context, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -48,9 +50,9 @@ func demo(ctx context.Context, stdout io.Writer) error {
 			fmt.Fprintln(stdout, "lab down:", err)
 		}
 	}()
-	cfgPath := filepath.Join(l.LogDir, "fwa.yaml")
-	if err := os.WriteFile(cfgPath, config.DefaultYAML(), 0o644); err != nil {
-		return fmt.Errorf("write config: %w", err)
+	cfgPath, err := freshStick(l.LogDir)
+	if err != nil {
+		return err
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	node, err := l.StartNode(startCtx, 0, self, cfgPath)
@@ -63,7 +65,13 @@ func demo(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	defer srv.Close()
+	ui, err := demoUIStart(ctx, l, node)
+	if err != nil {
+		return err
+	}
+	defer ui.fwd.Close()
 	printDemo(stdout, l, node, cfgPath)
+	printUI(stdout, l, ui)
 	select {
 	case <-ctx.Done():
 	case <-node.Done():
@@ -102,7 +110,7 @@ Rampart lab %[1]s is up: one firewall, the embedded default config.
   fw-a     ip netns exec %[1]s-fwa ...      192.168.1.1 / 203.0.113.2   pid %[2]d
   server   ip netns exec %[1]s-server ...   203.0.113.100   (WAN, answers HTTP on :80)
 
-  config   %[3]s   (edit it, then: kill -HUP %[2]d)
+  config   %[3]s   (a store: edit it, then: kill -HUP %[2]d)
   log      %[4]s
 
 Try:
@@ -115,7 +123,5 @@ Try:
   # the ruleset Rampart loaded over netlink, and what the config compiles to
   ip netns exec %[1]s-fwa nft list ruleset
   bin/rampart check %[3]s
-
-The web UI is not built yet. Ctrl-C tears it all down.
 `, p, node.PID(), cfgPath, node.LogPath)
 }

@@ -19,6 +19,7 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file (default: the embedded default config)")
+	stateDir := fs.String("state-dir", "", "config store and web UI state (default: the config's directory if it is named rampart.yaml; else none and the web UI is off)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -37,7 +38,7 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	reload := make(chan struct{}, 1)
 	go forwardReloads(ctx, hup, reload)
 
-	err = appliance.Run(ctx, appliance.Options{ConfigPath: *path, Logger: logger, Reload: reload})
+	err = appliance.Run(ctx, appliance.Options{ConfigPath: *path, StateDir: *stateDir, Logger: logger, Reload: reload, Console: stderr})
 	if err != nil {
 		logger.Error("exiting", "err", err)
 		return 1

@@ -1,0 +1,72 @@
+package appliance
+
+import (
+	"errors"
+
+	"rampart/carp"
+	"rampart/carp/driver"
+	"rampart/config"
+)
+
+// The redundancy half of the daemon, kept apart from appliance.go: the
+// CARP driver starts once the firewall is in force (a node must never hold
+// the VIPs of a pair without its ruleset), bows out when the daemon stops,
+// and follows reloads.
+
+// startHA starts the driver when the config has an ha section. A failure
+// is logged, not fatal: the firewall is already in force and the node
+// keeps serving as a backup that never takes over, which is what an admin
+// can fix with a reload.
+func (d *Daemon) startHA(cfg *config.Config) {
+	if cfg.HA == nil {
+		return
+	}
+	drv, err := driver.New(driver.Options{Config: cfg, Logger: d.log, RealTime: true, BootHold: true})
+	if err == nil {
+		err = drv.Start()
+	}
+	if err != nil {
+		d.log.Error("ha not started: this node will not take over", "err", err)
+		return
+	}
+	// The boot hold lasts until the firewall is in force, which it is by
+	// now. State sync, once wired in, will hold it until its bulk update.
+	drv.Promote(carp.CauseBoot, "")
+	d.ha = drv
+	d.log.Info("ha started", "node", cfg.HA.NodeID, "groups", len(cfg.HA.Groups), "maintenance", cfg.HA.Maintenance)
+}
+
+// reloadHA applies a reloaded config: in place when the driver can (keys,
+// maintenance, health checks, notify), else by a restart, which makes a
+// master bow out to its peer first.
+func (d *Daemon) reloadHA(cfg *config.Config) {
+	switch {
+	case d.ha == nil:
+		d.startHA(cfg)
+	case cfg.HA == nil:
+		d.log.Info("ha section removed: leaving the pair")
+		d.stopHA()
+	default:
+		err := d.ha.Reconfigure(cfg)
+		if errors.Is(err, driver.ErrRestart) {
+			d.log.Info("ha settings changed: restarting the ha driver")
+			d.stopHA()
+			d.startHA(cfg)
+			return
+		}
+		if err != nil {
+			d.log.Error("ha reload rejected; keeping the running ha settings", "err", err)
+		}
+	}
+}
+
+// stopHA bows out of every group this node is master of and removes its
+// VIPs, so the peer takes over at once.
+func (d *Daemon) stopHA() {
+	if d.ha == nil {
+		return
+	}
+	d.ha.Close()
+	d.ha = nil
+	d.log.Info("ha stopped")
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"rampart/internal/netns"
+)
+
+// stream sends one UDP probe per interval from the client to the server,
+// through the LAN VIP (the client's gateway) and back through the WAN VIP
+// (the server's route to the LAN); the lab's UDP server echoes each. The
+// gap is the longest time between two replies.
+type stream struct {
+	conn     net.Conn
+	interval time.Duration
+	stopc    chan struct{}
+	wg       sync.WaitGroup
+
+	mu   sync.Mutex
+	sent uint64
+	got  map[uint64]bool
+	last time.Time
+	gap  time.Duration
+}
+
+type streamResult struct {
+	Sent, Received, Lost uint64
+	Gap                  time.Duration
+}
+
+func startStream(ns *netns.NS, dst netip.AddrPort, interval time.Duration) (*stream, error) {
+	s := &stream{interval: interval, stopc: make(chan struct{}), got: map[uint64]bool{}}
+	if err := ns.Do(func() error {
+		var err error
+		s.conn, err = net.Dial("udp", dst.String())
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	s.wg.Add(2)
+	go s.send()
+	go s.receive()
+	return s, nil
+}
+
+func (s *stream) send() {
+	defer s.wg.Done()
+	tick := time.NewTicker(s.interval)
+	defer tick.Stop()
+	var b [8]byte
+	for seq := uint64(1); ; seq++ {
+		binary.BigEndian.PutUint64(b[:], seq)
+		_, _ = s.conn.Write(b[:])
+		s.mu.Lock()
+		s.sent = seq
+		s.mu.Unlock()
+		select {
+		case <-s.stopc:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *stream) receive() {
+	defer s.wg.Done()
+	buf := make([]byte, 512)
+	for {
+		n, err := s.conn.Read(buf)
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			return
+		case err != nil:
+			select {
+			case <-s.stopc:
+				return
+			default:
+				continue // an ICMP error while nobody holds the VIP
+			}
+		}
+		// The reply is the server's peer line, then our 8 bytes.
+		_, rest, ok := strings.Cut(string(buf[:n]), "\n")
+		if !ok || len(rest) != 8 {
+			continue
+		}
+		seq := binary.BigEndian.Uint64([]byte(rest))
+		now := time.Now()
+		s.mu.Lock()
+		if !s.got[seq] {
+			s.got[seq] = true
+			if !s.last.IsZero() && now.Sub(s.last) > s.gap {
+				s.gap = now.Sub(s.last)
+			}
+			s.last = now
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *stream) received() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.got)
+}
+
+// stop ends the stream and waits for late replies.
+func (s *stream) stop() streamResult {
+	close(s.stopc)
+	_ = s.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	s.wg.Wait()
+	s.conn.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := streamResult{Sent: s.sent, Received: uint64(len(s.got)), Gap: s.gap}
+	r.Lost = r.Sent - r.Received
+	return r
+}
