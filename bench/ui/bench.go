@@ -8,10 +8,8 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"text/template"
 	"time"
 
@@ -44,7 +42,7 @@ func bench(ctx context.Context, o options, log io.Writer) (result, error) {
 	defer os.RemoveAll(dir)
 	bin := o.binary
 	if bin == "" {
-		if bin, err = build(ctx, dir); err != nil {
+		if bin, err = lab.BuildDaemon(ctx, dir); err != nil {
 			return result{}, err
 		}
 	}
@@ -186,19 +184,4 @@ func nodeConfig(i, nodes int, advbase time.Duration) ([]byte, error) {
 // dropHA removes the ha section (from "ha:" to the next top-level key).
 func dropHA(doc []byte) []byte {
 	return regexp.MustCompile(`(?ms)^ha:\n.*?(^\S)`).ReplaceAll(doc, []byte("$1"))
-}
-
-// build compiles ./cmd/rampart as the Makefile does.
-func build(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "rampart")
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.CommandContext(ctx, gobin, "build", "-o", bin, "rampart/cmd/rampart")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/rampart: %v\n%s", err, out)
-	}
-	return bin, nil
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -58,19 +55,13 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// buildDaemon builds ./cmd/rampart the way the Makefile does.
+// buildDaemon builds ./cmd/rampart, or says why it could not.
 func buildDaemon(dir string) (string, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin := filepath.Join(dir, "rampart")
-	gobin, err := exec.LookPath("go")
+	bin, err := lab.BuildDaemon(ctx, dir)
 	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.CommandContext(ctx, gobin, "build", "-o", bin, "rampart/cmd/rampart")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Sprintf("go build ./cmd/rampart: %v\n%s", err, out)
+		return "", err.Error()
 	}
 	return bin, ""
 }
