@@ -45,6 +45,7 @@ type Daemon struct {
 	net  *netconf.Netconf
 	cfg  *config.Config
 	ha   *driver.Driver // nil without an ha section (ha.go)
+	sync syncState      // conntrack replication (sync.go)
 	ui   uiState        // the web UI's part (backend.go, webui.go)
 }
 
@@ -77,6 +78,8 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	d.ui.version = version
+	d.startSync(ctx, cfg) // before HA: the driver's hooks use it
+	defer d.stopSync()    // after HA has bowed out
 	d.startHA(cfg)
 	defer d.stopHA()
 	d.startUI(ctx, cfg)

@@ -3,7 +3,6 @@ package appliance
 import (
 	"errors"
 
-	"rampart/carp"
 	"rampart/carp/driver"
 	"rampart/config"
 )
@@ -21,7 +20,9 @@ func (d *Daemon) startHA(cfg *config.Config) {
 	if cfg.HA == nil {
 		return
 	}
-	drv, err := driver.New(driver.Options{Config: cfg, Logger: d.log, RealTime: true, BootHold: true})
+	var drv *driver.Driver
+	drv, err := driver.New(driver.Options{Config: cfg, Logger: d.log, RealTime: true, BootHold: true,
+		BeforeMaster: d.syncHook(&drv)})
 	if err == nil {
 		err = drv.Start()
 	}
@@ -30,8 +31,8 @@ func (d *Daemon) startHA(cfg *config.Config) {
 		return
 	}
 	// The boot hold lasts until the firewall is in force, which it is by
-	// now. State sync, once wired in, will hold it until its bulk update.
-	drv.Promote(carp.CauseBoot, "")
+	// now, and with state sync until its bulk update (sync.go).
+	d.releaseBootHold(drv)
 	d.ha = drv
 	d.log.Info("ha started", "node", cfg.HA.NodeID, "groups", len(cfg.HA.Groups), "maintenance", cfg.HA.Maintenance)
 }
@@ -40,6 +41,7 @@ func (d *Daemon) startHA(cfg *config.Config) {
 // maintenance, health checks, notify), else by a restart, which makes a
 // master bow out to its peer first.
 func (d *Daemon) reloadHA(cfg *config.Config) {
+	d.reloadSync(cfg) // first: a restarted driver hooks into the new node
 	switch {
 	case d.ha == nil:
 		d.startHA(cfg)

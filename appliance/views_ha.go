@@ -1,7 +1,6 @@
 package appliance
 
 import (
-	"rampart/config"
 	"rampart/webui"
 )
 
@@ -10,8 +9,7 @@ import (
 // from the log ring. The peer's side of a group (its node, state and
 // priority as its adverts show them) and per-group counters need an
 // accessor on the driver; until it has one those fields stay empty.
-// StateSync says "not wired" until statesync runs in the daemon: the
-// seam is stateSyncStatus.
+// StateSync reads statesync's status through sync.go.
 
 // HA returns carp's view of this node.
 func (d *Daemon) HA() webui.HAStatus {
@@ -52,20 +50,8 @@ func (d *Daemon) HA() webui.HAStatus {
 	return st
 }
 
-// StateSync returns conntrack replication's status.
+// StateSync returns conntrack replication's status (sync.go).
 func (d *Daemon) StateSync() webui.SyncStatus {
 	cfg, _ := d.Running()
-	return stateSyncStatus(cfg)
-}
-
-// stateSyncStatus is the seam for statesync: it reports a configured
-// section as enabled but not running.
-func stateSyncStatus(cfg *config.Config) webui.SyncStatus {
-	st := webui.SyncStatus{Resyncs: map[string]uint64{}}
-	if cfg == nil || cfg.StateSync == nil {
-		return st
-	}
-	st.Enabled = true
-	st.LastError = "state sync is configured but not yet run by this daemon"
-	return st
+	return d.syncStatus(cfg)
 }

@@ -46,7 +46,20 @@ type Options struct {
 	Enter func(fn func() error) error
 	// AnnounceSchedule overrides DefaultAnnounceSchedule.
 	AnnounceSchedule []time.Duration
+	// BeforeMaster, if set, runs on the loop's thread when a group becomes
+	// master, before its VIPs are added and announced: state sync commits
+	// its cache there, so that the first packet of a recovered connection
+	// finds its entry. Its ctx ends after BeforeMasterTimeout; an error is
+	// logged and the takeover goes on.
+	BeforeMaster func(ctx context.Context) error
+	// BeforeMasterTimeout bounds BeforeMaster; 0 means
+	// DefaultBeforeMasterTimeout.
+	BeforeMasterTimeout time.Duration
 }
+
+// DefaultBeforeMasterTimeout bounds the pre-master hook: the adverts of
+// the loop wait behind it, and a takeover must not wait for long.
+const DefaultBeforeMasterTimeout = time.Second
 
 // ErrRestart says that Reconfigure cannot apply a change in place: the
 // caller closes the driver (the master bows out) and starts a new one.
@@ -173,7 +186,11 @@ func (d *Driver) start(kern kernel, paths []*path, links *linkWatch) error {
 	d.recv.Store(recv)
 	l := &loop{plan: d.plan, now: d.now, ring: d.ring, recv: recv, paths: paths, links: links, kern: kern,
 		ctl: ctl, rep: d.rep, cnt: &d.cnt, schedule: d.opts.AnnounceSchedule, buf: make([]byte, 2048),
-		loud: map[carp.Reason]time.Time{}, states: d.states, stats: d.stats}
+		loud: map[carp.Reason]time.Time{}, states: d.states, stats: d.stats,
+		beforeMaster: d.opts.BeforeMaster, beforeMasterTimeout: d.opts.BeforeMasterTimeout}
+	if l.beforeMasterTimeout <= 0 {
+		l.beforeMasterTimeout = DefaultBeforeMasterTimeout
+	}
 	if len(l.schedule) == 0 {
 		l.schedule = DefaultAnnounceSchedule
 	}

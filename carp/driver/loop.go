@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -39,6 +40,9 @@ type loop struct {
 	// box where even the real-time thread is held back, every advert is.
 	lateLogged time.Time
 	stopped    bool
+	// beforeMaster runs before a group's VIPs are added (Options).
+	beforeMaster        func(ctx context.Context) error
+	beforeMasterTimeout time.Duration
 }
 
 // path is one advert socket.
@@ -375,6 +379,15 @@ func (l *loop) addVIPs(g *group) {
 		return // still up: a drain was cancelled by a return to master
 	}
 	g.up = true
+	if l.beforeMaster != nil {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), l.beforeMasterTimeout)
+		err := l.beforeMaster(ctx)
+		cancel()
+		if err != nil {
+			l.rep.warn("carp: pre-master hook failed; taking over anyway", "group", g.plan.cfg.VHID, "err", err.Error(), "took", time.Since(start).String())
+		}
+	}
 	start := time.Now()
 	if err := l.kern.addVIPs(g.plan); err != nil {
 		l.cnt.vipErrors.Add(1)
