@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+
+	"rampart/boot"
 )
 
 // version is set by the build (-ldflags "-X main.version=...").
@@ -22,6 +25,13 @@ commands:
 `
 
 func main() {
+	// In the image this binary is /init, and /sbin/modprobe links to it.
+	if os.Getpid() == 1 {
+		boot.Main(version)
+	}
+	if filepath.Base(os.Args[0]) == "modprobe" {
+		os.Exit(boot.Modprobe(os.Args[1:], os.Stderr))
+	}
 	os.Exit(rampart(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
