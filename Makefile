@@ -85,3 +85,10 @@ image: image-deps
 
 bench-boot: image
 	$(GO) run ./bench/boot -iso out/rampart.iso -initrd out/initrd.img
+
+# State sync against conntrackd, side by side: flows surviving the lab's
+# failover, replication rate and lag, commit of 100,000 (bench/sync).
+.PHONY: bench-sync
+bench-sync: deps build
+	@scripts/deps.sh $(BENCH_DEBS)
+	$(GO) run ./bench/sync -ctcommit "$(GO) run ./bench/ctcommit -runs 3" -labtest "$(GO) test ./lab -run ^TestSyncFailoverLinksCut$$ -count=1 -v"
