@@ -6,7 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
+	"rampart/internal/nstest"
 	"strings"
 	"sync"
 	"testing"
@@ -19,35 +19,6 @@ import (
 // Kernel tests: root only, in namespaces named with a fresh prefix and
 // swept when the test ends. They never touch the host's table.
 
-type lab struct {
-	t      testing.TB
-	prefix string
-}
-
-func newLab(t testing.TB) *lab {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("kernel test: needs root")
-	}
-	l := &lab{t: t, prefix: netns.NewPrefix()}
-	t.Cleanup(func() {
-		if err := netns.Sweep(l.prefix); err != nil {
-			t.Errorf("sweep: %v", err)
-		}
-	})
-	return l
-}
-
-func (l *lab) ns(name string) *netns.NS {
-	l.t.Helper()
-	ns, err := netns.New(l.prefix + name)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	l.t.Cleanup(func() { _ = ns.Close() })
-	return ns
-}
-
 // sh runs one command per line inside ns.
 func sh(t testing.TB, ns *netns.NS, script string) {
 	t.Helper()
@@ -59,21 +30,6 @@ func sh(t testing.TB, ns *netns.NS, script string) {
 		if err := ns.Run(f[0], f[1:]...); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-func nft(t testing.TB, ns *netns.NS, ruleset string) {
-	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "ruleset")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString(ruleset); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if err := ns.Run("nft", "-f", f.Name()); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -167,8 +123,8 @@ func localPort(c net.Conn) uint16 { return c.LocalAddr().(*net.TCPAddr).AddrPort
 // keeps them in its cache and, on BeforeMaster, commits them: its table
 // then shows them with their NAT and TCP state.
 func TestKernelNodes(t *testing.T) {
-	l := newLab(t)
-	cl, fw1, sv, fw2 := l.ns("cl"), l.ns("f1"), l.ns("sv"), l.ns("f2")
+	l := nstest.New(t)
+	cl, fw1, sv, fw2 := l.NS("cl"), l.NS("f1"), l.NS("sv"), l.NS("f2")
 	sh(t, fw1, fmt.Sprintf(`
 		ip link add lan type veth peer name eth0 netns %s
 		ip link add wan type veth peer name eth0 netns %s
@@ -192,8 +148,8 @@ func TestKernelNodes(t *testing.T) {
 	sh(t, fw2, `
 		ip addr add 10.99.0.2/30 dev sync
 		ip link set sync up`)
-	nft(t, fw1, fw1Ruleset)
-	nft(t, fw2, natChains)
+	nstest.Nft(t, fw1, fw1Ruleset)
+	nstest.Nft(t, fw2, natChains)
 
 	for _, a := range []string{"10.77.2.2:8080", "10.77.2.2:8081", "10.77.2.3:8080"} {
 		echo(listenIn(t, sv, a))
@@ -380,8 +336,8 @@ func (s *recordingSink) get() (int, []string) {
 // counts the gap and asks for a resync instead of going on silently, and
 // its snapshot holds every entry.
 func TestKernelSourceOverrun(t *testing.T) {
-	l := newLab(t)
-	ns := l.ns("ov")
+	l := nstest.New(t)
+	ns := l.NS("ov")
 	src, err := NewSource(SourceConfig{NetNS: ns.Fd(), ReadBuffer: 16 << 10})
 	if err != nil {
 		t.Fatal(err)

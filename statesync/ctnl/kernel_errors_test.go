@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"rampart/internal/nstest"
 	"syscall"
 	"testing"
 )
@@ -29,9 +30,9 @@ func reasons(fails []Failure) []string {
 // and alone in a batch, and checks that each refusal comes back on its
 // own entry with the kernel's reason.
 func TestKernelCreateErrors(t *testing.T) {
-	l := newLab(t)
-	ns := l.ns("fw")
-	nft(t, ns, natRuleset)
+	l := nstest.New(t)
+	ns := l.NS("fw")
+	nstest.Nft(t, ns, natRuleset)
 	c := dialNS(t, ns, Config{BatchSize: 2})
 
 	existing := udpEntry(1)
@@ -93,9 +94,9 @@ func TestKernelCreateErrors(t *testing.T) {
 // updated in place, with NAT (which the kernel will not update) deleted
 // and created again; both end up as sent.
 func TestKernelReplace(t *testing.T) {
-	l := newLab(t)
-	ns := l.ns("fw")
-	nft(t, ns, natRuleset)
+	l := nstest.New(t)
+	ns := l.NS("fw")
+	nstest.Nft(t, ns, natRuleset)
 	c := dialNS(t, ns, Config{})
 	s := sampleEntries()
 	entries := []Entry{s["tcp4 plain"], s["tcp4 dnat+masquerade"], s["udp6 snat"]}
@@ -134,8 +135,8 @@ func TestKernelReplace(t *testing.T) {
 // there, with the default batch size: every failure must map back to
 // exactly its entry across batch boundaries.
 func TestKernelBatches(t *testing.T) {
-	l := newLab(t)
-	ns := l.ns("fw")
+	l := nstest.New(t)
+	ns := l.NS("fw")
 	c := dialNS(t, ns, Config{})
 	const n = 5000
 	var pre []Entry

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"rampart/internal/nstest"
 	"testing"
 	"time"
 )
@@ -31,9 +32,9 @@ func listenNS(t *testing.T, cfg Config, fd int) *Listener {
 // TestKernelEvents makes a TCP connection over loopback, deletes its entry
 // and checks that NEW, UPDATE (to ESTABLISHED) and DESTROY arrive decoded.
 func TestKernelEvents(t *testing.T) {
-	l := newLab(t)
-	ns := l.ns("ev")
-	nft(t, ns, conntrackOnLoopback)
+	l := nstest.New(t)
+	ns := l.NS("ev")
+	nstest.Nft(t, ns, conntrackOnLoopback)
 	c := dialNS(t, ns, Config{})
 	ln := listenNS(t, Config{}, ns.Fd())
 
@@ -102,8 +103,8 @@ func TestKernelEvents(t *testing.T) {
 // and checks that the loss is reported as ErrOverrun, once, and that the
 // listener goes on working after it.
 func TestKernelEventsOverrun(t *testing.T) {
-	l := newLab(t)
-	ns := l.ns("ev")
+	l := nstest.New(t)
+	ns := l.NS("ev")
 	c := dialNS(t, ns, Config{})
 	ln := listenNS(t, Config{ReadBuffer: 16 << 10}, ns.Fd())
 

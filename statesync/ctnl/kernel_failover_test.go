@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"rampart/internal/nstest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -61,9 +62,9 @@ func sh(t *testing.T, ns *netns.NS, script string) {
 }
 
 func newFailoverLab(t *testing.T) *failoverLab {
-	l := newLab(t)
-	sw := l.ns("sw")
-	fl := &failoverLab{cl: l.ns("cl"), sv: l.ns("sv"), fw1: l.ns("f1"), fw2: l.ns("f2")}
+	l := nstest.New(t)
+	sw := l.NS("sw")
+	fl := &failoverLab{cl: l.NS("cl"), sv: l.NS("sv"), fw1: l.NS("f1"), fw2: l.NS("f2")}
 	sh(t, sw, `
 		ip link add brl type bridge
 		ip link add brw type bridge
@@ -91,7 +92,7 @@ func newFailoverLab(t *testing.T) *failoverLab {
 		ip link set eth0 up
 		ip route add default via 10.77.2.1`)
 	for _, fw := range []*netns.NS{fl.fw1, fl.fw2} {
-		nft(t, fw, firewallRuleset)
+		nstest.Nft(t, fw, firewallRuleset)
 		sh(t, fw, `
 			sysctl -qw net.ipv4.ip_forward=1
 			sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=0

@@ -2,6 +2,7 @@ package ctnl
 
 import (
 	"fmt"
+	"rampart/internal/nstest"
 	"regexp"
 	"slices"
 	"sort"
@@ -79,9 +80,9 @@ func conntrackList(t *testing.T, ns *netns.NS, args ...string) []string {
 // that has NAT chains, dumps them back and compares, then asks the
 // conntrack tool whether the kernel holds real NAT bindings.
 func TestKernelRoundTrip(t *testing.T) {
-	l := newLab(t)
-	ns := l.ns("fw")
-	nft(t, ns, natRuleset)
+	l := nstest.New(t)
+	ns := l.NS("fw")
+	nstest.Nft(t, ns, natRuleset)
 	c := dialNS(t, ns, Config{})
 
 	samples := sampleEntries()

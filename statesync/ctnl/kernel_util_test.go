@@ -1,7 +1,6 @@
 package ctnl
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -22,37 +21,6 @@ table ip6 nat {
 }
 `
 
-// lab makes namespaces under one run prefix and removes them when the
-// test ends.
-type lab struct {
-	t      testing.TB
-	prefix string
-}
-
-func newLab(t testing.TB) *lab {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("kernel test: needs root")
-	}
-	l := &lab{t: t, prefix: netns.NewPrefix()}
-	t.Cleanup(func() {
-		if err := netns.Sweep(l.prefix); err != nil {
-			t.Errorf("sweep: %v", err)
-		}
-	})
-	return l
-}
-
-func (l *lab) ns(name string) *netns.NS {
-	l.t.Helper()
-	ns, err := netns.New(l.prefix + name)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	l.t.Cleanup(func() { _ = ns.Close() })
-	return ns
-}
-
 func run(t testing.TB, ns *netns.NS, args ...string) string {
 	t.Helper()
 	out, err := ns.Output(args[0], args[1:]...)
@@ -60,20 +28,6 @@ func run(t testing.TB, ns *netns.NS, args ...string) string {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// nft loads a ruleset into ns with the nft binary.
-func nft(t testing.TB, ns *netns.NS, ruleset string) {
-	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "ruleset")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString(ruleset); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	run(t, ns, "nft", "-f", f.Name())
 }
 
 func dialNS(t testing.TB, ns *netns.NS, cfg Config) *Conn {
