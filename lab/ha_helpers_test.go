@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"text/template"
@@ -213,110 +211,12 @@ func (h *haLab) reconfigure(i int, s haSettings) {
 	h.waitLog(i, mark, "msg=reloaded", 10*time.Second)
 }
 
-// stream is a UDP probe stream from the client to the server through the
-// VIPs (the LAN VIP as gateway out, the WAN VIP back), one probe per
-// interval; the server echoes each.
-type stream struct {
-	conn     net.Conn
-	interval time.Duration
-	stopc    chan struct{}
-	wg       sync.WaitGroup
-
-	mu   sync.Mutex
-	sent uint64
-	got  map[uint64]time.Time
-	last time.Time
-	gap  time.Duration // longest time without a reply
-}
-
-type streamResult struct {
-	Sent, Received, Lost uint64
-	MaxGap               time.Duration
-}
-
-func startStream(t *testing.T, ns *netns.NS, dst netip.AddrPort, interval time.Duration) *stream {
+// startStream starts a probe stream or fails the test.
+func startStream(t *testing.T, ns *netns.NS, dst netip.AddrPort, interval time.Duration) *Stream {
 	t.Helper()
-	s := &stream{interval: interval, stopc: make(chan struct{}), got: map[uint64]time.Time{}}
-	if err := ns.Do(func() error {
-		var err error
-		s.conn, err = net.Dial("udp", dst.String())
-		return err
-	}); err != nil {
+	s, err := StartStream(ns, dst, interval)
+	if err != nil {
 		t.Fatal(err)
 	}
-	s.wg.Add(2)
-	go s.send()
-	go s.receive()
 	return s
-}
-
-func (s *stream) send() {
-	defer s.wg.Done()
-	tick := time.NewTicker(s.interval)
-	defer tick.Stop()
-	for seq := uint64(1); ; seq++ {
-		_, _ = fmt.Fprintf(s.conn, "seq %d\n", seq)
-		s.mu.Lock()
-		s.sent = seq
-		s.mu.Unlock()
-		select {
-		case <-s.stopc:
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-func (s *stream) receive() {
-	defer s.wg.Done()
-	buf := make([]byte, 512)
-	for {
-		n, err := s.conn.Read(buf)
-		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				return
-			}
-			select {
-			case <-s.stopc:
-				return
-			default:
-				continue // ICMP errors while no node holds the VIP
-			}
-		}
-		_, rest, ok := strings.Cut(string(buf[:n]), "\n")
-		var seq uint64
-		if !ok || func() bool { _, err := fmt.Sscanf(rest, "seq %d", &seq); return err != nil }() {
-			continue
-		}
-		now := time.Now()
-		s.mu.Lock()
-		if _, dup := s.got[seq]; !dup {
-			s.got[seq] = now
-			if !s.last.IsZero() && now.Sub(s.last) > s.gap {
-				s.gap = now.Sub(s.last)
-			}
-			s.last = now
-		}
-		s.mu.Unlock()
-	}
-}
-
-// stop ends the stream, waits for late replies, and sums it up.
-func (s *stream) stop() streamResult {
-	close(s.stopc)
-	_ = s.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	s.wg.Wait()
-	s.conn.Close()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := streamResult{Sent: s.sent, Received: uint64(len(s.got)), MaxGap: s.gap}
-	r.Lost = r.Sent - r.Received
-	return r
-}
-
-// snapshot returns how many replies came so far.
-func (s *stream) received() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.got)
 }

@@ -27,16 +27,16 @@ func TestHAFailoverLinksCut(t *testing.T) {
 	mark := h.node[1].Mark()
 	h.setLinks(0, false, linkSync, linkLAN, linkWAN)
 	h.waitLog(1, mark, "to=master", 5*time.Second)
-	before := [2]int{v4.received(), v6.received()}
+	before := [2]int{v4.Received(), v6.Received()}
 	waitMore(t, v4, before[0])
 	waitMore(t, v6, before[1])
-	r4, r6 := v4.stop(), v6.stop()
+	r4, r6 := v4.Stop(), v6.Stop()
 	t.Logf("IPv4: %+v; IPv6: %+v", r4, r6)
-	for _, r := range []streamResult{r4, r6} {
+	for _, r := range []StreamResult{r4, r6} {
 		// A takeover takes the carrier-loss window (5 adverts) at most;
 		// allow 25 adverts for a loaded box.
-		if r.MaxGap > 25*advbase {
-			t.Errorf("longest gap %v, want at most %v (25 adverts)", r.MaxGap, 25*advbase)
+		if r.Gap > 25*advbase {
+			t.Errorf("longest gap %v, want at most %v (25 adverts)", r.Gap, 25*advbase)
 		}
 	}
 	if !h.hasVIP(1, vipLANv4) || !h.hasVIP(1, vipLANv6) {
@@ -52,7 +52,7 @@ func TestHAFailoverLinksCut(t *testing.T) {
 	h.waitSingleHolder(0, 50*advbase) // fw-b steps down on fw-a's first advert
 }
 
-func waitReplies(t *testing.T, ss ...*stream) {
+func waitReplies(t *testing.T, ss ...*Stream) {
 	t.Helper()
 	for _, s := range ss {
 		waitMore(t, s, 10)
@@ -60,10 +60,10 @@ func waitReplies(t *testing.T, ss ...*stream) {
 }
 
 // waitMore waits until the stream has more than n replies.
-func waitMore(t *testing.T, s *stream, n int) {
+func waitMore(t *testing.T, s *Stream, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for s.received() <= n {
+	for s.Received() <= n {
 		if time.Now().After(deadline) {
 			t.Fatalf("no probe replies past %d", n)
 		}
@@ -229,9 +229,9 @@ func TestHAMaintenance(t *testing.T) {
 	h.waitLog(1, mark[1], "to=master", time.Second)
 	// The old master leaves the network at once, as in the benchmark.
 	h.setLinks(0, false, linkSync, linkLAN, linkWAN)
-	n := v4.received()
+	n := v4.Received()
 	waitMore(t, v4, n+100)
-	r := v4.stop()
+	r := v4.Stop()
 	t.Logf("%+v", r)
 	if r.Lost > 0 {
 		t.Errorf("%d probes lost in a planned switchover, want 0", r.Lost)
@@ -251,11 +251,11 @@ func TestHAPlainMAC(t *testing.T) {
 	mark := h.node[1].Mark()
 	h.setLinks(0, false, linkSync, linkLAN, linkWAN)
 	h.waitLog(1, mark, "to=master", 5*time.Second)
-	waitMore(t, v4, v4.received()+50)
-	r := v4.stop()
+	waitMore(t, v4, v4.Received()+50)
+	r := v4.Stop()
 	t.Logf("%+v", r)
-	if r.MaxGap > 25*advbase {
-		t.Errorf("longest gap %v, want at most %v (25 adverts)", r.MaxGap, 25*advbase)
+	if r.Gap > 25*advbase {
+		t.Errorf("longest gap %v, want at most %v (25 adverts)", r.Gap, 25*advbase)
 	}
 	out, err := h.FW[1].Output("ip", "-o", "addr", "show", "dev", DevLAN)
 	if err != nil || !strings.Contains(out, vipLANv4.String()+"/24") {

@@ -245,27 +245,27 @@ func (b *bench) trial(ctx context.Context, p *pair) (time.Duration, error) {
 			return 0, err
 		}
 	}
-	st, err := startStream(p.l.Client, netip.AddrPortFrom(lab.ServerV4, probePort), time.Millisecond)
+	st, err := lab.StartStream(p.l.Client, netip.AddrPortFrom(lab.ServerV4, probePort), time.Millisecond)
 	if err != nil {
 		return 0, err
 	}
 	if err := sleep(ctx, 300*time.Millisecond); err != nil {
-		st.stop()
+		st.Stop()
 		return 0, err
 	}
-	if st.received() == 0 {
-		st.stop()
+	if st.Received() == 0 {
+		st.Stop()
 		return 0, errors.New("no probe replies before the cut")
 	}
 	if err := p.setMasterLinks(false); err != nil {
-		st.stop()
+		st.Stop()
 		return 0, err
 	}
 	err = p.waitHolder(ctx, 1, 30*time.Second)
 	if err == nil {
 		err = waitFlow(ctx, st, 300)
 	}
-	r := st.stop()
+	r := st.Stop()
 	if err != nil {
 		return 0, err
 	}
@@ -276,10 +276,10 @@ func (b *bench) trial(ctx context.Context, p *pair) (time.Duration, error) {
 }
 
 // waitFlow waits until n more replies have come.
-func waitFlow(ctx context.Context, st *stream, n int) error {
-	want := st.received() + n
+func waitFlow(ctx context.Context, st *lab.Stream, n int) error {
+	want := st.Received() + n
 	deadline := time.Now().Add(30 * time.Second)
-	for st.received() < want {
+	for st.Received() < want {
 		if time.Now().After(deadline) {
 			return errors.New("the probe stream did not resume after the takeover")
 		}
@@ -325,7 +325,7 @@ func (b *bench) planned(ctx context.Context, p *pair, s settings, out *[]uint64)
 }
 
 func (b *bench) plannedTrial(ctx context.Context, p *pair, s settings) (uint64, error) {
-	st, err := startStream(p.l.Client, netip.AddrPortFrom(lab.ServerV4, probePort), time.Millisecond)
+	st, err := lab.StartStream(p.l.Client, netip.AddrPortFrom(lab.ServerV4, probePort), time.Millisecond)
 	if err != nil {
 		return 0, err
 	}
@@ -347,7 +347,7 @@ func (b *bench) plannedTrial(ctx context.Context, p *pair, s settings) (uint64, 
 	if err == nil {
 		err = waitFlow(ctx, st, 500)
 	}
-	r := st.stop()
+	r := st.Stop()
 	if err != nil {
 		return 0, err
 	}

@@ -1,8 +1,9 @@
-package main
+package lab
 
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -12,11 +13,11 @@ import (
 	"rampart/internal/netns"
 )
 
-// stream sends one UDP probe per interval from the client to the server,
+// Stream sends one UDP probe per interval from the client to the server,
 // through the LAN VIP (the client's gateway) and back through the WAN VIP
 // (the server's route to the LAN); the lab's UDP server echoes each. The
 // gap is the longest time between two replies.
-type stream struct {
+type Stream struct {
 	conn     net.Conn
 	interval time.Duration
 	stopc    chan struct{}
@@ -29,19 +30,23 @@ type stream struct {
 	gap  time.Duration
 }
 
-type streamResult struct {
+// StreamResult sums a stream up; Gap is the longest time between two
+// replies, the failover gap.
+type StreamResult struct {
 	Sent, Received, Lost uint64
 	Gap                  time.Duration
 }
 
-func startStream(ns *netns.NS, dst netip.AddrPort, interval time.Duration) (*stream, error) {
-	s := &stream{interval: interval, stopc: make(chan struct{}), got: map[uint64]bool{}}
+// StartStream starts a probe stream from ns to dst, a lab UDP server
+// (ServeUDP), which echoes each probe.
+func StartStream(ns *netns.NS, dst netip.AddrPort, interval time.Duration) (*Stream, error) {
+	s := &Stream{interval: interval, stopc: make(chan struct{}), got: map[uint64]bool{}}
 	if err := ns.Do(func() error {
 		var err error
 		s.conn, err = net.Dial("udp", dst.String())
 		return err
 	}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lab: stream to %s: %w", dst, err)
 	}
 	s.wg.Add(2)
 	go s.send()
@@ -49,7 +54,7 @@ func startStream(ns *netns.NS, dst netip.AddrPort, interval time.Duration) (*str
 	return s, nil
 }
 
-func (s *stream) send() {
+func (s *Stream) send() {
 	defer s.wg.Done()
 	tick := time.NewTicker(s.interval)
 	defer tick.Stop()
@@ -68,7 +73,7 @@ func (s *stream) send() {
 	}
 }
 
-func (s *stream) receive() {
+func (s *Stream) receive() {
 	defer s.wg.Done()
 	buf := make([]byte, 512)
 	for {
@@ -104,21 +109,22 @@ func (s *stream) receive() {
 	}
 }
 
-func (s *stream) received() int {
+// Received is how many probes have been answered so far.
+func (s *Stream) Received() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.got)
 }
 
-// stop ends the stream and waits for late replies.
-func (s *stream) stop() streamResult {
+// Stop ends the stream, waits briefly for late replies and sums it up.
+func (s *Stream) Stop() StreamResult {
 	close(s.stopc)
 	_ = s.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 	s.wg.Wait()
 	s.conn.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := streamResult{Sent: s.sent, Received: uint64(len(s.got)), Gap: s.gap}
+	r := StreamResult{Sent: s.sent, Received: uint64(len(s.got)), Gap: s.gap}
 	r.Lost = r.Sent - r.Received
 	return r
 }
