@@ -48,6 +48,8 @@ type syncState struct {
 
 	commitMu sync.Mutex
 	commits  webui.Timing // pre-master commits since start
+
+	purge atomic.Int64 // statesync.purge_timeout, as a time.Duration
 }
 
 // syncRun is one statesync.Node and the goroutine that (re)starts it.
@@ -73,6 +75,7 @@ type syncSettings struct {
 // config (no sync address, no secret) are logged: the firewall runs on,
 // without replication.
 func (d *Daemon) startSync(ctx context.Context, cfg *config.Config) {
+	d.setPurge(cfg)
 	d.sync.mu.Lock()
 	defer d.sync.mu.Unlock()
 	d.sync.ctx = ctx
@@ -194,6 +197,7 @@ func (d *Daemon) stopSyncLocked() {
 // node when the section or its settings changed, and otherwise only hands
 // the node the new filter.
 func (d *Daemon) reloadSync(cfg *config.Config) {
+	d.setPurge(cfg)
 	d.sync.mu.Lock()
 	defer d.sync.mu.Unlock()
 	r := d.sync.run.Load()
@@ -328,11 +332,54 @@ func (d *Daemon) syncHook(drv **driver.Driver) func(context.Context) error {
 	return func(ctx context.Context) error { return d.syncBeforeMaster(ctx, *drv) }
 }
 
+// setPurge keeps the purge timeout apart from the node's settings: a
+// change must not restart the node and empty its cache.
+func (d *Daemon) setPurge(cfg *config.Config) {
+	if s := cfg.StateSync; s != nil {
+		d.sync.purge.Store(int64(s.PurgeTimeout))
+	}
+}
+
+// purgeMax bounds a handover's purge: a dump and timeout updates of the
+// whole table.
+const purgeMax = 30 * time.Second
+
+// watchHandover subscribes to the driver's transitions: when this node
+// stops being master of its last group, the flows it forwarded are the
+// peer's now, and statesync shortens their kernel timeouts (AfterMaster)
+// so that none outlives its connection here as a zombie.
+func (d *Daemon) watchHandover(drv *driver.Driver) {
+	drv.OnTransition(func(group uint8, from, to carp.State, _ carp.Why) {
+		if from != carp.Master || to == carp.Master {
+			return
+		}
+		for _, s := range drv.States() {
+			if s == carp.Master {
+				return
+			}
+		}
+		r := d.sync.run.Load()
+		if r == nil {
+			return
+		}
+		n, _ := r.current()
+		if n == nil {
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), purgeMax)
+			defer cancel()
+			_, _ = n.AfterMaster(ctx, time.Duration(d.sync.purge.Load())) // logs its outcome
+		}()
+	})
+}
+
 // releaseBootHold ends the driver's boot hold: at once without state
 // sync, else once the peer's first bulk update is in (statesync ends the
 // wait with an alarm after its bulk timeout; bootHoldMax bounds it here
 // too, for a node that never starts).
 func (d *Daemon) releaseBootHold(drv *driver.Driver) {
+	d.watchHandover(drv) // here, not in ha.go, to keep state sync's wiring in one file
 	r := d.sync.run.Load()
 	if r == nil {
 		drv.Promote(carp.CauseBoot, "")

@@ -17,6 +17,10 @@ import (
 const SchemaVersion = 1
 
 // Config is one node's whole configuration.
+//
+// Struct tags: `rampart:"local"` marks what config sync never copies to
+// the peer; `rampart:"secret"` marks a passphrase or shared secret, which
+// the web UI shows only as a placeholder.
 type Config struct {
 	SchemaVersion int    `yaml:"schema_version"`
 	Hostname      string `yaml:"hostname" rampart:"local"`
@@ -186,7 +190,7 @@ type HA struct {
 // HAAuth is the advert key. Exactly one of Passphrase and KeyFile.
 type HAAuth struct {
 	KeyID      uint8  `yaml:"key_id"`
-	Passphrase string `yaml:"passphrase,omitempty"`
+	Passphrase string `yaml:"passphrase,omitempty" rampart:"secret"`
 	KeyFile    string `yaml:"key_file,omitempty"`
 	// Previous keys stay accepted while a new key rolls out.
 	Previous []HAKey `yaml:"previous,omitempty"`
@@ -195,7 +199,7 @@ type HAAuth struct {
 // HAKey is an older advert key kept for rotation.
 type HAKey struct {
 	KeyID      uint8  `yaml:"key_id"`
-	Passphrase string `yaml:"passphrase,omitempty"`
+	Passphrase string `yaml:"passphrase,omitempty" rampart:"secret"`
 	KeyFile    string `yaml:"key_file,omitempty"`
 }
 
@@ -238,9 +242,13 @@ type StateSync struct {
 	Interface string         `yaml:"interface" rampart:"local"` // role name of the sync link
 	Peer      netip.Addr     `yaml:"peer" rampart:"local"`
 	Port      uint16         `yaml:"port,omitempty"` // default 7547
-	Secret    string         `yaml:"secret,omitempty"`
+	Secret    string         `yaml:"secret,omitempty" rampart:"secret"`
 	KeyFile   string         `yaml:"key_file,omitempty"`
 	Ignore    []netip.Prefix `yaml:"ignore,omitempty"`
+	// PurgeTimeout is what a node that stops being master shortens its
+	// kernel entries of synced flows to (conntrackd -t): the peer carries
+	// them now, and any that outlive it there are zombies here.
+	PurgeTimeout Duration `yaml:"purge_timeout,omitempty"` // default 60s
 }
 
 // WebUI configures the admin console.

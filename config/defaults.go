@@ -11,6 +11,7 @@ const (
 	DefaultHealthTimeout     = Duration(time.Second)
 	DefaultDemote            = 50 // enough to lose against a healthy peer of a typical priority gap
 	DefaultStateSyncPort     = 7547
+	DefaultPurgeTimeout      = Duration(60 * time.Second)
 	DefaultWebUIPort         = 443
 	DefaultSessionIdle       = Duration(30 * time.Minute)
 	DefaultConfirmTimeout    = Duration(120 * time.Second)
@@ -33,8 +34,9 @@ func applyDefaults(c *Config) {
 	if c.HA != nil {
 		haDefaults(c.HA, c.Interfaces)
 	}
-	if s := c.StateSync; s != nil && s.Port == 0 {
-		s.Port = DefaultStateSyncPort
+	if s := c.StateSync; s != nil {
+		setDefault(&s.Port, DefaultStateSyncPort)
+		setDefault(&s.PurgeTimeout, DefaultPurgeTimeout)
 	}
 	w := &c.WebUI
 	setDefault(&w.Port, DefaultWebUIPort)

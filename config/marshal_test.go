@@ -58,7 +58,7 @@ func fullConfig() *Config {
 			Notify:      Notify{Command: "/perm/notify.sh", Webhook: "https://example.org/hook"},
 		},
 		StateSync: &StateSync{Enabled: true, Interface: "sync", Peer: netip.MustParseAddr("192.168.255.2"), Port: 7000,
-			Secret: "", KeyFile: "/perm/sync.key", Ignore: []netip.Prefix{pfx("192.168.1.53/32")}},
+			Secret: "", KeyFile: "/perm/sync.key", Ignore: []netip.Prefix{pfx("192.168.1.53/32")}, PurgeTimeout: Duration(30 * time.Second)},
 		WebUI: WebUI{Port: 8443, SessionIdle: Duration(time.Hour), ConfirmTimeout: Duration(45 * time.Second)},
 	}
 }

@@ -478,7 +478,7 @@ webui: {session_idle: 1h30m}
 			HealthChecks: []HealthCheck{{Name: "up", Type: "ping", Target: "203.0.113.254",
 				Interval: DefaultHealthInterval, Timeout: DefaultHealthTimeout, Demote: DefaultDemote}},
 		},
-		StateSync: &StateSync{Port: DefaultStateSyncPort},
+		StateSync: &StateSync{Port: DefaultStateSyncPort, PurgeTimeout: DefaultPurgeTimeout},
 		WebUI:     WebUI{Port: DefaultWebUIPort, SessionIdle: Duration(90 * time.Minute), ConfirmTimeout: DefaultConfirmTimeout},
 	}
 	if diff := cmp.Diff(want, got, addrOpts()); diff != "" {

@@ -200,6 +200,7 @@ func (v *validator) stateSync(p *path, s *StateSync) {
 		v.errf(p.key("port"), "port 0 is not valid; expected 1-65535 (leave it out for %d)", DefaultStateSyncPort)
 	}
 	v.prefixes(p.key("ignore"), s.Ignore)
+	v.positive(p.key("purge_timeout"), s.PurgeTimeout)
 	if !s.Enabled {
 		return
 	}

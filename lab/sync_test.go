@@ -43,6 +43,10 @@ const (
 // VIP.
 var clientSNAT = netip.MustParseAddr("192.168.1.101")
 
+// syncPurge is the firewalls' statesync.purge_timeout: short, so that
+// the tests see a former master's entries of ended flows expire.
+const syncPurge = 5 * time.Second
+
 // strictConntrack are the sysctls of the test's firewalls.
 var strictConntrack = map[string]string{
 	"net/netfilter/nf_conntrack_tcp_be_liberal": "0",
@@ -79,7 +83,7 @@ func renderSyncSecret(t *testing.T, s haSettings, i int, secret string) []byte {
 		"Node": string(rune('a' + i)), "Host": 2 + i, "Sync": 1 + i, "PeerSync": 2 - i,
 		"Window": s.Window, "Priority": s.Priority[i], "AdvBase": s.AdvBase, "Preempt": s.Preempt,
 		"SNATSource": clientSNAT, "TCPPort": syncTCPPort, "TCPForward": syncTCPForward,
-		"UDPPort": syncUDPPort, "UDPForward": syncUDPForward, "Secret": secret,
+		"UDPPort": syncUDPPort, "UDPForward": syncUDPForward, "Secret": secret, "Purge": syncPurge,
 	}
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, data); err != nil {

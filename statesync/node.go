@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"rampart/config"
 	"rampart/statesync/ctnl"
@@ -58,6 +59,15 @@ type Node struct {
 	snd *Sender
 	rcv *Receiver
 	ln  net.Listener
+
+	// handover serialises BeforeMaster and AfterMaster; masterGen counts
+	// BeforeMaster calls, so that a purge sees a takeover that started
+	// while it ran.
+	handover  sync.Mutex
+	masterGen atomic.Uint64
+
+	mu        sync.Mutex
+	lastPurge *PurgeResult
 }
 
 // NewNode opens the conntrack sockets and the listener. Run starts it.
@@ -133,6 +143,9 @@ func (n *Node) Run(ctx context.Context) error {
 // counted in the status, not returned; the error is for a commit that
 // could not run or finish. The caller bounds it with ctx.
 func (n *Node) BeforeMaster(ctx context.Context) error {
+	n.masterGen.Add(1)
+	n.handover.Lock()
+	defer n.handover.Unlock()
 	c, err := ctnl.Dial(ctnl.Config{NetNS: n.cfg.NetNS})
 	if err != nil {
 		return fmt.Errorf("statesync: before master: %w", err)
@@ -152,7 +165,14 @@ func (n *Node) SetFilter(f Filter) { n.src.SetFilter(f) }
 
 // Status returns the node's status for the UI and the metrics.
 func (n *Node) Status() Status {
-	return Status{Source: n.src.Status(), Sender: n.snd.Status(), Receiver: n.rcv.Status()}
+	n.mu.Lock()
+	var purge *PurgeResult
+	if n.lastPurge != nil {
+		p := *n.lastPurge
+		purge = &p
+	}
+	n.mu.Unlock()
+	return Status{Source: n.src.Status(), Sender: n.snd.Status(), Receiver: n.rcv.Status(), LastPurge: purge}
 }
 
 // SecretFromConfig returns the shared secret of a statesync section: the

@@ -13,6 +13,8 @@ type Status struct {
 	Source   SourceStatus
 	Sender   SenderStatus
 	Receiver ReceiverStatus
+	// LastPurge is the last AfterMaster's outcome; nil before one.
+	LastPurge *PurgeResult
 }
 
 // SenderStatus describes the outgoing stream.
