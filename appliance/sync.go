@@ -377,7 +377,10 @@ func (d *Daemon) watchHandover(drv *driver.Driver) {
 // releaseBootHold ends the driver's boot hold: at once without state
 // sync, else once the peer's first bulk update is in (statesync ends the
 // wait with an alarm after its bulk timeout; bootHoldMax bounds it here
-// too, for a node that never starts).
+// too, for a node that never starts). A node that hears no peer at all,
+// neither adverts nor a sync session, within lonelyAfter has no one to
+// take state from: it is alone (the peer is off or not yet installed)
+// and waits no longer, so a lone box boots as fast as one without HA.
 func (d *Daemon) releaseBootHold(drv *driver.Driver) {
 	d.watchHandover(drv) // here, not in ha.go, to keep state sync's wiring in one file
 	r := d.sync.run.Load()
@@ -385,29 +388,77 @@ func (d *Daemon) releaseBootHold(drv *driver.Driver) {
 		drv.Promote(carp.CauseBoot, "")
 		return
 	}
-	d.log.Info("ha boot hold: waiting for state sync's bulk update")
+	cfg, _ := d.Running()
+	lonely := lonelyAfter(cfg)
+	d.log.Info("ha boot hold: waiting for state sync's bulk update", "alone_after", lonely.String())
 	go func() {
-		timeout := time.NewTimer(bootHoldMax)
-		defer timeout.Stop()
-		var bulk <-chan struct{}
-		select {
-		case <-r.started:
-			n, _ := r.current()
-			bulk = n.BulkDone()
-		case <-r.done:
-		case <-timeout.C:
-		}
-		if bulk != nil {
-			select {
-			case <-bulk:
-				d.log.Info("ha boot hold released: state sync bulk update done")
-			case <-r.done:
-			case <-timeout.C:
-				d.log.Warn("ha boot hold released: no state sync bulk update in time")
-			}
-		}
+		d.log.Info("ha boot hold released: " + d.waitBulk(r, drv, lonely))
 		drv.Promote(carp.CauseBoot, "")
 	}()
+}
+
+// bootHoldPoll is how often the boot hold looks for a peer.
+const bootHoldPoll = 100 * time.Millisecond
+
+// waitBulk waits, bounded by bootHoldMax, for the peer's first bulk
+// update, and says why it stopped waiting.
+func (d *Daemon) waitBulk(r *syncRun, drv *driver.Driver, lonely time.Duration) string {
+	start := time.Now()
+	tick := time.NewTicker(bootHoldPoll)
+	defer tick.Stop()
+	for range int(bootHoldMax/bootHoldPoll) + 1 {
+		n, _ := r.current()
+		if n != nil {
+			select {
+			case <-n.BulkDone():
+				if a := n.Status().Receiver.Alarm; a != "" {
+					return "no state sync bulk update in time: " + a
+				}
+				return "state sync bulk update done"
+			default:
+			}
+		}
+		if time.Since(start) >= lonely && !peerHeard(drv, n) {
+			return fmt.Sprintf("no peer heard in %v (no adverts, no sync session): nothing to take over", lonely)
+		}
+		select {
+		case <-r.done:
+			return "state sync stopped"
+		case <-tick.C:
+		}
+	}
+	return "no state sync bulk update in time"
+}
+
+// peerHeard reports whether the peer shows any sign of life: an advert
+// accepted in any group, or a sync session either way.
+func peerHeard(drv *driver.Driver, n *statesync.Node) bool {
+	for _, g := range drv.Groups() {
+		if !g.PeerSeen.IsZero() {
+			return true
+		}
+	}
+	if n == nil {
+		return false
+	}
+	st := n.Status()
+	return st.Sender.PeerConnected || st.Receiver.PeerConnected || st.Sender.Connects > 0
+}
+
+// lonelyAfter is how long a booting node listens for its peer before it
+// concludes it is alone: three adverts of its slowest group (CARP's
+// master-down interval) and a second for a peer that is starting too.
+func lonelyAfter(cfg *config.Config) time.Duration {
+	var adv time.Duration
+	if cfg != nil && cfg.HA != nil {
+		for _, g := range cfg.HA.Groups {
+			adv = max(adv, time.Duration(g.AdvBase))
+		}
+	}
+	if adv == 0 {
+		adv = time.Duration(config.DefaultAdvBase)
+	}
+	return 3*adv + time.Second
 }
 
 // syncStatus returns state sync's view for the web UI.

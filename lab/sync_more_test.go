@@ -215,3 +215,23 @@ func dumpTable(t *testing.T, ns *netns.NS) []ctnl.Entry {
 	}
 	return table
 }
+
+// TestSyncLoneNodeBoots: a node whose peer is off hears neither adverts
+// nor a sync session; it ends its boot hold after CARP's master-down
+// interval and a second, not after the bulk update's minute-long alarm,
+// and takes the VIPs. When the peer comes up, it holds for fw-a's bulk
+// update and stays backup.
+func TestSyncLoneNodeBoots(t *testing.T) {
+	h := upSync(t)
+	start := time.Now()
+	h.start(0)
+	t.Log(h.waitLog(0, 0, "ha boot hold released", 20*time.Second))
+	h.waitLog(0, 0, "to=master", 10*time.Second)
+	t.Logf("fw-a alone: master %v after start", time.Since(start).Round(time.Millisecond))
+	if l := h.logSince(0, 0, "no peer heard"); len(l) == 0 {
+		t.Error("fw-a's boot hold did not end for want of a peer")
+	}
+	h.start(1)
+	t.Log(h.waitLog(1, 0, "ha boot hold released: state sync bulk update done", 30*time.Second))
+	h.waitSingleHolder(0, 10*time.Second)
+}
