@@ -314,10 +314,10 @@ type recordingSink struct {
 	resyncs []string
 }
 
-func (s *recordingSink) Update(ctnl.Event) {
+func (s *recordingSink) Update(evs ...ctnl.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.updates++
+	s.updates += len(evs)
 }
 
 func (s *recordingSink) Resync(reason string) {

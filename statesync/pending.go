@@ -7,17 +7,37 @@ import (
 )
 
 // Key identifies a flow the way conntrack does: its original tuple and
-// its zone.
+// its zone. It holds the tuple's bytes, not the tuple: a key without
+// pointers hashes as one block of memory, and the maps of pending and
+// cached flows that it keys, hundreds of thousands of entries on a busy
+// box, have no keys for the garbage collector to scan.
 type Key struct {
-	Orig ctnl.Tuple
-	Zone uint16
+	src, dst [16]byte
+	// a and b are the ports, or the ICMP identifier and type<<8|code.
+	a, b  uint16
+	proto uint8
+	v6    bool
+	zone  uint16
 }
 
 // KeyOf returns the key of e.
-func KeyOf(e *ctnl.Entry) Key { return Key{Orig: e.Orig, Zone: e.Zone} }
+func KeyOf(e *ctnl.Entry) Key {
+	t := &e.Orig
+	k := Key{src: t.Src.As16(), dst: t.Dst.As16(), proto: t.Proto, v6: t.Src.Is6(), zone: e.Zone}
+	if t.Proto == protoICMP || t.Proto == protoICMPv6 {
+		k.a, k.b = t.ICMPID, uint16(t.ICMPType)<<8|uint16(t.ICMPCode)
+	} else {
+		k.a, k.b = t.SrcPort, t.DstPort
+	}
+	return k
+}
 
-// protoTCP is IPPROTO_TCP.
-const protoTCP = 6
+// Protocol numbers.
+const (
+	protoICMP   = 1
+	protoTCP    = 6
+	protoICMPv6 = 58
+)
 
 // merge returns the newer state of a flow, keeping from the older what
 // the newer lacks. The kernel sends a TCP entry's protoinfo only with

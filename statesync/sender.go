@@ -123,36 +123,49 @@ func signal(c chan struct{}) {
 	}
 }
 
-// Update queues a conntrack event for the peer, merged with the queued
-// change of the same flow if there is one. When the queue is full the
-// change is dropped and a resync scheduled: the bulk update carries the
-// flow's state instead. Update never blocks on the network.
-func (s *Sender) Update(ev ctnl.Event) {
-	op := OpUpdate
-	if ev.Type == ctnl.EventDestroy {
-		op = OpDestroy
-	}
+// Update queues conntrack events for the peer, each merged with the
+// queued change of the same flow if there is one. When the queue is full
+// a change is dropped and a resync scheduled: the bulk update carries the
+// flow's state instead. Update never blocks on the network. The events
+// of one read go in under one lock.
+func (s *Sender) Update(evs ...ctnl.Event) {
 	now := s.cfg.Clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.accepting {
 		return
 	}
+	wake := false
+	for i := range evs {
+		wake = s.updateLocked(&evs[i], now) || wake
+	}
+	if wake {
+		signal(s.wake)
+	}
+}
+
+// updateLocked queues one event and reports whether the writer should
+// wake: the queue was empty, or holds a frame's worth now.
+func (s *Sender) updateLocked(ev *ctnl.Event, now time.Time) bool {
+	op := OpUpdate
+	if ev.Type == ctnl.EventDestroy {
+		op = OpDestroy
+	}
 	if err := ev.Entry.Validate(); err != nil {
 		s.st.drops.inc("invalid")
-		return
+		return false
 	}
 	switch s.pend.add(op, &ev.Entry, now) {
 	case added:
-		if n := s.pend.len(); n == 1 || n == s.cfg.Tuning.FrameEntries {
-			signal(s.wake)
-		}
+		n := s.pend.len()
+		return n == 1 || n == s.cfg.Tuning.FrameEntries
 	case coalesced:
 		s.st.coalesced++
 	case refused:
 		s.st.drops.inc("pending_full")
 		s.requestResyncLocked("pending_full")
 	}
+	return false
 }
 
 // Resync schedules a bulk update: the source lost events (reason says

@@ -14,8 +14,8 @@ import (
 
 // Sink takes what a Source reads; *Sender is one.
 type Sink interface {
-	// Update takes one event of a synced flow.
-	Update(ev ctnl.Event)
+	// Update takes events of synced flows, in order.
+	Update(evs ...ctnl.Event)
 	// Resync says that events were lost and why: only a full snapshot
 	// makes the peer whole again.
 	Resync(reason string)
@@ -130,16 +130,21 @@ func (s *Source) Run(ctx context.Context, sink Sink) error {
 	}
 }
 
-// deliver hands the events of synced flows to sink.
+// deliver hands the events of synced flows to sink, all of one read at
+// once. It filters evs in place.
 func (s *Source) deliver(evs []ctnl.Event, sink Sink) {
 	f := s.filter.Load()
+	keep := evs[:0]
 	for i := range evs {
-		s.events.Add(1)
 		if f.skip(&evs[i].Entry) {
-			s.skips.Add(1)
 			continue
 		}
-		sink.Update(evs[i])
+		keep = append(keep, evs[i])
+	}
+	s.events.Add(uint64(len(evs)))
+	s.skips.Add(uint64(len(evs) - len(keep)))
+	if len(keep) > 0 {
+		sink.Update(keep...)
 	}
 }
 

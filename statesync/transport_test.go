@@ -194,7 +194,7 @@ func TestReconnect(t *testing.T) {
 			records++
 			k := KeyOf(&r.Entry)
 			if r.Op == OpUpdate && r.Entry.Mark < seen[k] {
-				t.Fatalf("frame %d: flow %d went back from version %d to %d", f.Seq, k.Orig.SrcPort, seen[k], r.Entry.Mark)
+				t.Fatalf("frame %d: flow %d went back from version %d to %d", f.Seq, r.Entry.Orig.SrcPort, seen[k], r.Entry.Mark)
 			}
 			if r.Op == OpUpdate {
 				seen[k] = r.Entry.Mark

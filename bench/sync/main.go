@@ -35,6 +35,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,11 @@ type options struct {
 	ctcommit string
 	labTest  string
 	skipLab  bool
+	ceiling  bool
+	nice     int
+	genRate  int
+	genDur   time.Duration
+	cpuprof  string
 }
 
 func main() {
@@ -62,8 +68,31 @@ func main() {
 	flag.StringVar(&o.ctcommit, "ctcommit", "go run ./bench/ctcommit -runs 3", "the commit benchmark's command")
 	flag.StringVar(&o.labTest, "labtest", "go test ./lab -run ^TestSyncFailoverLinksCut$ -count=1 -v", "the failover test's command")
 	flag.BoolVar(&o.skipLab, "skip-lab", false, "skip the failover (survived=NA)")
+	flag.BoolVar(&o.ceiling, "ceiling", false, "only measure the generator's rate with no one listening, and stop")
+	flag.IntVar(&o.nice, "generator-nice", -10, "nice value of the generator process: ahead of both sync daemons, so that their cost per event, not the generator, sets the rate")
+	flag.IntVar(&o.genRate, "gen-rate", 0, "internal: run as the generator in the current namespace at this rate")
+	flag.DurationVar(&o.genDur, "gen-dur", time.Second, "internal: the generator's duration")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process (our nodes) to the file")
 	flag.Parse()
+	if o.genRate > 0 {
+		made, reached, err := generate(0, o.genRate, o.genDur)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sync: generator:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("made %d reached %.0f\n", made, reached)
+		return
+	}
+	generatorNice = o.nice
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(o); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "sync:", err)
 		os.Exit(1)
 	}
@@ -83,6 +112,9 @@ func run(o options) error {
 	}
 	prefix := netns.NewPrefix()
 	defer netns.Sweep(prefix)
+	if o.ceiling {
+		return ceiling(prefix+"g", o.step)
+	}
 
 	survived, of := "NA", "NA"
 	if !o.skipLab {
@@ -228,10 +260,10 @@ const generators = 2
 // batch every 10ms split over the generators, and returns how many it
 // made and the rate it reached (below rate when the kernel could not keep
 // up).
-func generate(ns *netns.NS, rate int, d time.Duration) (int, float64, error) {
+func generate(nsFd int, rate int, d time.Duration) (int, float64, error) {
 	conns := make([]*ctnl.Conn, generators)
 	for i := range conns {
-		c, err := ctnl.Dial(ctnl.Config{NetNS: ns.Fd()})
+		c, err := ctnl.Dial(ctnl.Config{NetNS: nsFd})
 		if err != nil {
 			return 0, 0, err
 		}
@@ -278,6 +310,56 @@ func generate(ns *netns.NS, rate int, d time.Duration) (int, float64, error) {
 		made = due
 	}
 	return made, float64(made) / time.Since(start).Seconds(), nil
+}
+
+// ceiling measures the generator alone: flows made as fast as it can in
+// a namespace where no one listens to conntrack events.
+func ceiling(name string, d time.Duration) error {
+	p, err := newPair(name)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	made, reached, err := generateIn(p.a, 400_000, d)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("RESULT generator_made=%d generator_per_s=%.0f\n", made, reached)
+	return nil
+}
+
+// generatorNice is the generator process's nice value (-generator-nice).
+var generatorNice = -10
+
+// generatorCPU pins the generator (taskset -c), when set.
+var generatorCPU = os.Getenv("GEN_CPU")
+
+// generateIn runs the generator as a process of its own in ns (this
+// binary with -gen-rate), at generatorNice: our nodes run in this process
+// and conntrackd in its own, both at nice 0, so neither takes CPU from
+// the generator's share by living with it, and the rate at which each
+// starts to lose is set by its own cost per event.
+func generateIn(ns *netns.NS, rate int, d time.Duration) (int, float64, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, 0, err
+	}
+	args := []string{"nice", "-n", fmt.Sprint(generatorNice), exe, "-gen-rate", fmt.Sprint(rate), "-gen-dur", d.String()}
+	if generatorCPU != "" {
+		args = append([]string{"taskset", "-c", generatorCPU}, args...)
+	}
+	cmd := ns.Command(context.Background(), args[0], args[1:]...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, 0, fmt.Errorf("generator: %w", err)
+	}
+	var made int
+	var reached float64
+	if _, err := fmt.Sscanf(string(out), "made %d reached %f", &made, &reached); err != nil {
+		return 0, 0, fmt.Errorf("generator said %q: %w", out, err)
+	}
+	return made, reached, nil
 }
 
 // rateResult is what reached the backup of the flows made.
@@ -391,7 +473,7 @@ func rateOurs(name string, rate int, d time.Duration) (rateResult, error) {
 	}
 	defer n.stop()
 	base := n.a.Status()
-	made, reached, err := generate(p.a, rate, d)
+	made, reached, err := generateIn(p.a, rate, d)
 	if err != nil {
 		return r, err
 	}
@@ -429,7 +511,7 @@ func lagOurs(name string, rate int, d time.Duration) (lagResult, error) {
 		return l, err
 	}
 	defer n.stop()
-	made, reached, err := generate(p.a, rate, d)
+	made, reached, err := generateIn(p.a, rate, d)
 	if err != nil {
 		return l, err
 	}
@@ -466,7 +548,7 @@ func rateConntrackd(name string, rate int, d time.Duration) (rateResult, error) 
 		return r, err
 	}
 	defer db.Stop()
-	made, reached, err := generate(p.a, rate, d)
+	made, reached, err := generateIn(p.a, rate, d)
 	if err != nil {
 		return r, err
 	}

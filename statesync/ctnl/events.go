@@ -84,9 +84,9 @@ func parseEvents(msgs []nlMsg) ([]Event, error) {
 
 // Listener receives conntrack events.
 type Listener struct {
-	nl  *netlink.Conn
-	raw syscall.RawConn
-	buf []byte
+	nl    *netlink.Conn
+	raw   syscall.RawConn
+	batch *mmsgBatch
 }
 
 // Listen subscribes to the given event types, all three if none is given.
@@ -113,19 +113,21 @@ func Listen(cfg Config, types ...EventType) (*Listener, error) {
 			return nil, opError("listen: join group", err)
 		}
 	}
-	return &Listener{nl: nl, raw: raw, buf: make([]byte, recvBufSize)}, nil
+	return &Listener{nl: nl, raw: raw, batch: newMmsgBatch()}, nil
 }
 
 // Receive blocks until events arrive and returns them. An error wrapping
 // ErrOverrun means events were lost before these; the socket goes on
 // working. A decode error comes with the events that did decode.
+//
+// It returns every event queued, up to a few dozen datagrams' worth.
 func (l *Listener) Receive() ([]Event, error) {
-	msgs, err := recv(l.raw, l.buf)
-	if err != nil {
+	msgs, err := l.batch.recv(l.raw)
+	if msgs == nil && err != nil {
 		return nil, opError("receive", err)
 	}
-	evs, err := parseEvents(msgs)
-	return evs, opError("receive: decode", err)
+	evs, perr := parseEvents(msgs)
+	return evs, opError("receive: decode", errors.Join(err, perr))
 }
 
 // SetReadDeadline makes a blocked Receive return at t with an error that
