@@ -64,11 +64,19 @@
 //	             sender instance (8), keepalive in ms (4)
 //	2 refuse     code (1: version, 2: protocol), reason (UTF-8, the rest)
 //	3 ack        last sequence number applied (8)
+//	4 request    id (8), kind (1: config push), body (the rest)   v2
+//	5 response   id (8), failed (1: 0 or 1), body or UTF-8 error   v2
 //	16 ping      seq (8), lag in µs (4)
 //	17 bulk begin seq, lag
 //	18 entries   seq, lag, then records until the end: op (1: update,
 //	             2: destroy) followed by one entry in ctnl's wire encoding
 //	19 bulk end  seq, lag, number of entries in the bulk (4)
+//
+// Requests and responses are unsequenced: the sender of a session asks
+// and the peer's receiver answers on the same connection, one request at
+// a time (another meanwhile is answered busy), while the stream goes on.
+// They carry what else the nodes must tell each other over the
+// authenticated link: the shared config (RequestConfig).
 //
 // Sequence numbers count the sender's frames across its sessions; the
 // receiver requires +1 within a session and never goes back for the same

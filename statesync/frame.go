@@ -2,6 +2,7 @@ package statesync
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,6 +24,8 @@ const (
 	TypeHello     FrameType = 1
 	TypeRefuse    FrameType = 2
 	TypeAck       FrameType = 3
+	TypeRequest   FrameType = 4 // since protocol v2
+	TypeResponse  FrameType = 5 // since protocol v2
 	TypePing      FrameType = 16
 	TypeBulkBegin FrameType = 17
 	TypeEntries   FrameType = 18
@@ -37,6 +40,10 @@ func (t FrameType) String() string {
 		return "refuse"
 	case TypeAck:
 		return "ack"
+	case TypeRequest:
+		return "request"
+	case TypeResponse:
+		return "response"
 	case TypePing:
 		return "ping"
 	case TypeBulkBegin:
@@ -125,6 +132,14 @@ type Frame struct {
 
 	Records []Record // TypeEntries
 	Count   uint32   // TypeBulkEnd: entries sent in the bulk
+
+	// Requests and responses: the id that pairs them, the request's kind
+	// (what the peer's handler is asked), whether the response is a
+	// failure (Body is then its UTF-8 message), and the body.
+	ID     uint64
+	Kind   uint8
+	Failed bool
+	Body   []byte
 }
 
 var (
@@ -135,6 +150,7 @@ var (
 	errFrameMagic  = errors.New("not a rampart state sync hello")
 	errFrameOp     = errors.New("unknown record operation")
 	errFrameReason = errors.New("refusal reason too long or not UTF-8")
+	errFrameFlag   = errors.New("response status is neither 0 nor 1")
 )
 
 // FrameError is a frame that does not decode or encode.
@@ -164,6 +180,14 @@ func AppendFrame(b []byte, f *Frame) ([]byte, error) {
 		b = append(b, f.Reason...)
 	case f.Type == TypeAck:
 		b = binary.BigEndian.AppendUint64(b, f.Seq)
+	case f.Type == TypeRequest:
+		b = binary.BigEndian.AppendUint64(b, f.ID)
+		b = append(b, f.Kind)
+		b = append(b, f.Body...)
+	case f.Type == TypeResponse:
+		b = binary.BigEndian.AppendUint64(b, f.ID)
+		b = append(b, boolByte(f.Failed))
+		b = append(b, f.Body...)
 	case f.Type.sequenced():
 		b = binary.BigEndian.AppendUint64(b, f.Seq)
 		b = binary.BigEndian.AppendUint32(b, lagMicros(f.Lag))
@@ -209,6 +233,13 @@ func appendSequencedBody(b []byte, f *Frame) ([]byte, error) {
 		b = binary.BigEndian.AppendUint32(b, f.Count)
 	}
 	return b, nil
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // lagMicros is the lag in whole microseconds, saturated to the field.
@@ -260,6 +291,20 @@ func parseBody(f *Frame, body []byte, recs []Record) error {
 			return errFrameShort
 		}
 		f.Seq = binary.BigEndian.Uint64(body)
+		return nil
+	case f.Type == TypeRequest, f.Type == TypeResponse:
+		if len(body) < 9 {
+			return errFrameShort
+		}
+		f.ID = binary.BigEndian.Uint64(body)
+		if f.Type == TypeRequest {
+			f.Kind = body[8]
+		} else if body[8] > 1 {
+			return errFrameFlag
+		} else {
+			f.Failed = body[8] == 1
+		}
+		f.Body = bytes.Clone(body[9:]) // the frame must not point into the reader's buffer
 		return nil
 	case f.Type.sequenced():
 		if len(body) < seqHeaderLen {

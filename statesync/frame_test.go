@@ -56,6 +56,9 @@ func sampleFrames() map[string]Frame {
 			{Op: OpUpdate, Entry: ctnl.Entry{Orig: v6, Reply: v6.Reverse(), Timeout: 30, Status: ctnl.StatusConfirmed}},
 		}},
 		"entries empty": {Type: TypeEntries, Seq: 11},
+		"request":       {Type: TypeRequest, ID: 3, Kind: RequestConfig, Body: []byte(`{"node":"a"}`)},
+		"response":      {Type: TypeResponse, ID: 3, Body: []byte(`{"applied":true}`)},
+		"response fail": {Type: TypeResponse, ID: 4, Failed: true, Body: []byte("no handler")},
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 // hello takes a new version; a node that speaks a range can talk to an
 // older peer during a rolling upgrade.
 const (
-	MinProtocolVersion = 1
-	MaxProtocolVersion = 1
+	MinProtocolVersion = 2 // v2 added requests and responses (config sync)
+	MaxProtocolVersion = 2
 )
 
 // versions is a range of protocol versions.

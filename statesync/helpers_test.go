@@ -185,6 +185,7 @@ type pairOptions struct {
 	tuning                       Tuning
 	clock                        Clock
 	proxy                        bool // put a proxy between the two
+	onRequest                    RequestHandler
 }
 
 type pair struct {
@@ -223,7 +224,8 @@ func newPair(t testing.TB, o pairOptions) *pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.rcv, err = NewReceiver(ReceiverConfig{Identity: rid, Logger: p.rcvLog.logger(), Clock: o.clock, Tuning: o.tuning, versions: o.recvVersions})
+	p.rcv, err = NewReceiver(ReceiverConfig{Identity: rid, Logger: p.rcvLog.logger(), Clock: o.clock, Tuning: o.tuning, versions: o.recvVersions,
+		OnRequest: o.onRequest})
 	if err != nil {
 		t.Fatal(err)
 	}

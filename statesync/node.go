@@ -47,6 +47,9 @@ type Config struct {
 	// EventBuffer is the conntrack event socket's receive buffer; 0
 	// means DefaultEventBuffer.
 	EventBuffer int
+	// OnRequest answers the peer's requests (Node.Request on its side);
+	// nil refuses them.
+	OnRequest RequestHandler
 }
 
 // Node is state sync on one firewall: it streams its own table to the
@@ -87,7 +90,8 @@ func NewNode(cfg Config) (*Node, error) {
 		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: cfg.Local.AsSlice()}}
 		cfg.Dial = d.DialContext
 	}
-	rcv, err := NewReceiver(ReceiverConfig{Identity: cfg.Identity, Logger: cfg.Logger, Clock: cfg.Clock, Tuning: cfg.Tuning})
+	rcv, err := NewReceiver(ReceiverConfig{Identity: cfg.Identity, Logger: cfg.Logger, Clock: cfg.Clock, Tuning: cfg.Tuning,
+		OnRequest: cfg.OnRequest})
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +158,15 @@ func (n *Node) BeforeMaster(ctx context.Context) error {
 	_, err = n.rcv.Commit(ctx, c, ctnl.CreateOptions{Liberal: !n.cfg.StrictTCP})
 	return err
 }
+
+// Request asks the peer over the sync link and waits for its answer:
+// see RequestConfig. It fails with ErrNoSession while no session is up.
+func (n *Node) Request(ctx context.Context, kind uint8, body []byte) ([]byte, error) {
+	return n.snd.Request(ctx, kind, body)
+}
+
+// PeerConnected reports whether a session to the peer is up.
+func (n *Node) PeerConnected() bool { return n.snd.Status().PeerConnected }
 
 // BulkDone is closed when the peer's first bulk update is in, or when
 // waiting for it timed out with an alarm. The boot hold-down of CARP

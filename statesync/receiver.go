@@ -20,6 +20,8 @@ type ReceiverConfig struct {
 	Logger   *slog.Logger
 	Clock    Clock
 	Tuning   Tuning
+	// OnRequest answers the peer's requests; nil refuses them.
+	OnRequest RequestHandler
 
 	versions versions // tests only: speak another protocol version
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +28,10 @@ type session struct {
 	last   uint64 // last sequence number applied
 	inBulk bool
 	wbuf   []byte
+
+	wmu  sync.Mutex  // acks and answers to requests
+	rbuf []byte      // answers' buffer, under wmu
+	busy atomic.Bool // a request is being handled
 }
 
 // serve reads, applies and acknowledges frames until the session fails.
@@ -48,20 +54,29 @@ func (r *Receiver) serve(c net.Conn, br *bufio.Reader, hello Hello) error {
 		if errors.As(err, &fe) {
 			err = protoErrorf("%v", err)
 		}
+		if err == nil && f.Type == TypeRequest {
+			s.request(&f)
+			continue
+		}
 		if err == nil {
 			err = s.apply(&f)
 		}
 		if err != nil {
 			var pe *protocolError
 			if errors.As(err, &pe) {
+				s.wmu.Lock()
 				_, _ = writeFrame(c, s.wbuf, &Frame{Type: TypeRefuse, Code: RefuseProtocol, Reason: pe.Error()}, time.Second)
+				s.wmu.Unlock()
 			}
 			return err
 		}
 		recs = f.Records
 		unacked++
 		if br.Buffered() == 0 || unacked >= ackEvery {
-			if s.wbuf, err = writeFrame(c, s.wbuf, &Frame{Type: TypeAck, Seq: s.last}, timeout); err != nil {
+			s.wmu.Lock()
+			s.wbuf, err = writeFrame(c, s.wbuf, &Frame{Type: TypeAck, Seq: s.last}, timeout)
+			s.wmu.Unlock()
+			if err != nil {
 				return fmt.Errorf("send ack: %w", err)
 			}
 			unacked = 0

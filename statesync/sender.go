@@ -57,6 +57,10 @@ type Sender struct {
 	inflight  []inflight
 	lags      lagRing
 	st        senderCounters
+
+	reqID    uint64
+	reqQueue []*outRequest          // to write
+	waiting  map[uint64]*outRequest // written or queued, not answered
 }
 
 // inflight is a sequenced frame waiting for its acknowledgement.
@@ -296,6 +300,7 @@ func (s *Sender) end() {
 	s.inflight = nil
 	s.st.connected = false
 	s.st.bulk = false
+	s.failRequestsLocked()
 }
 
 // readAcks reads the receiver's acknowledgements until the connection
@@ -313,6 +318,8 @@ func (s *Sender) readAcks(r *bufio.Reader) error {
 			if err := s.ack(f.Seq); err != nil {
 				return err
 			}
+		case TypeResponse:
+			s.answer(&f)
 		case TypeRefuse:
 			return &RefusedError{Code: f.Code, Reason: f.Reason}
 		default:

@@ -112,17 +112,17 @@ func TestLoopedBack(t *testing.T) {
 	}
 }
 
-// TestVersionMismatch: a sender that speaks only v2 is refused by a v1
+// TestVersionMismatch: a sender that speaks only v3 is refused by a v2
 // receiver, and both say why in words an operator can act on.
 func TestVersionMismatch(t *testing.T) {
-	p := newPair(t, pairOptions{senderVersions: versions{2, 2}})
+	p := newPair(t, pairOptions{senderVersions: versions{3, 3}})
 	eventually(t, "refusals on both ends", func() bool {
 		return p.snd.Status().VersionRefusals >= 1 && p.rcv.Status().VersionRefusals >= 1
 	})
 	ss, rs := p.snd.Status(), p.rcv.Status()
 	want := map[string]string{
-		"sender":   "refused by the peer: the peer speaks state sync protocol v1, this node v2: run the same firmware on both nodes",
-		"receiver": "protocol version mismatch: the peer speaks state sync protocol v2, this node v1: run the same firmware on both nodes",
+		"sender":   "refused by the peer: the peer speaks state sync protocol v2, this node v3: run the same firmware on both nodes",
+		"receiver": "protocol version mismatch: the peer speaks state sync protocol v3, this node v2: run the same firmware on both nodes",
 	}
 	got := map[string]string{"sender": ss.LastError, "receiver": rs.LastError}
 	for name := range want {

@@ -60,6 +60,9 @@ func (w *writer) loop(ctx context.Context) error {
 		if !ackDue.IsZero() && !now.Before(ackDue) {
 			return fmt.Errorf("no acknowledgement from %s in %v", s.cfg.Peer, t.PeerTimeout)
 		}
+		if err := w.writeRequests(); err != nil {
+			return err
+		}
 		if room && w.bulk == nil {
 			if reason := s.takeResync(); reason != "" {
 				if err := w.startBulk(ctx, reason); err != nil {
