@@ -35,12 +35,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"rampart/bench/internal/conntrackd"
+	"rampart/internal/gctune"
 	"rampart/internal/netns"
 	"rampart/statesync"
 	"rampart/statesync/ctnl"
@@ -58,6 +61,7 @@ type options struct {
 	genRate  int
 	genDur   time.Duration
 	cpuprof  string
+	pin      bool
 }
 
 func main() {
@@ -73,6 +77,7 @@ func main() {
 	flag.IntVar(&o.genRate, "gen-rate", 0, "internal: run as the generator in the current namespace at this rate")
 	flag.DurationVar(&o.genDur, "gen-dur", time.Second, "internal: the generator's duration")
 	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process (our nodes) to the file")
+	flag.BoolVar(&o.pin, "pin", true, "on two or more CPUs: the generator on CPU 0, both sides' sync daemons on CPU 1")
 	flag.Parse()
 	if o.genRate > 0 {
 		made, reached, err := generate(0, o.genRate, o.genDur)
@@ -84,6 +89,10 @@ func main() {
 		return
 	}
 	generatorNice = o.nice
+	if o.pin {
+		pinSelf() // returns only when pinned already or when pinning is not possible
+	}
+	gctune.Apply() // our nodes run in this process: with the daemon's collector settings
 	if o.cpuprof != "" {
 		f, err := os.Create(o.cpuprof)
 		if err == nil {
@@ -328,6 +337,31 @@ func ceiling(name string, d time.Duration) error {
 	return nil
 }
 
+// pinSelf runs the benchmark again under taskset on CPU 1, with the
+// generator told to use CPU 0: each side's two sync daemons (ours in this
+// process, conntrackd's two processes, which inherit the mask) then have
+// one core of their own, and the rate where each starts to lose is set
+// by its own cost per flow, not by how the scheduler shares the machine
+// with the generator.
+func pinSelf() {
+	if os.Getenv("RAMPART_BENCH_PINNED") != "" || runtime.NumCPU() < 2 {
+		return
+	}
+	taskset, err := exec.LookPath("taskset")
+	if err != nil {
+		fmt.Println("taskset not found: not pinning")
+		return
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return
+	}
+	env := append(os.Environ(), "RAMPART_BENCH_PINNED=1", "GEN_CPU=0")
+	args := append([]string{"taskset", "-c", "1", exe}, os.Args[1:]...)
+	err = syscall.Exec(taskset, args, env)
+	fmt.Println("pinning failed:", err)
+}
+
 // generatorNice is the generator process's nice value (-generator-nice).
 var generatorNice = -10
 
@@ -369,12 +403,21 @@ type rateResult struct {
 	gaps, drops uint64
 	resyncs     uint64
 	waited      time.Duration
+	cpu         time.Duration // CPU time of both nodes from the first flow to the last at the backup
+}
+
+// cpuPerFlow is the nodes' CPU time per flow replicated, in µs.
+func (r rateResult) cpuPerFlow() float64 {
+	if r.total == 0 {
+		return 0
+	}
+	return float64(r.cpu.Nanoseconds()) / 1000 / float64(r.total)
 }
 
 func (r rateResult) lost() bool { return r.got < r.total || r.gaps > 0 || r.drops > 0 }
 
 func (r rateResult) String() string {
-	s := fmt.Sprintf("%d of %d at the backup after %v", r.got, r.total, r.waited.Round(time.Millisecond))
+	s := fmt.Sprintf("%d of %d at the backup after %v, %.2f µs CPU per flow", r.got, r.total, r.waited.Round(time.Millisecond), r.cpuPerFlow())
 	if r.gaps+r.drops+r.resyncs > 0 {
 		s += fmt.Sprintf(", event gaps %d, drops %d, resyncs %d", r.gaps, r.drops, r.resyncs)
 	}
@@ -473,6 +516,7 @@ func rateOurs(name string, rate int, d time.Duration) (rateResult, error) {
 	}
 	defer n.stop()
 	base := n.a.Status()
+	cpu0 := selfCPU()
 	made, reached, err := generateIn(p.a, rate, d)
 	if err != nil {
 		return r, err
@@ -481,6 +525,7 @@ func rateOurs(name string, rate int, d time.Duration) (rateResult, error) {
 	start := time.Now()
 	r.got = waitGrowth(func() (int, error) { return n.b.Status().Receiver.CacheSize, nil }, made, 10*time.Millisecond, 100)
 	r.waited = time.Since(start)
+	r.cpu = selfCPU() - cpu0
 	st := n.a.Status()
 	r.gaps = sum(st.Source.Gaps) - sum(base.Source.Gaps)
 	r.drops = sum(st.Sender.Drops) - sum(base.Sender.Drops)
@@ -548,6 +593,7 @@ func rateConntrackd(name string, rate int, d time.Duration) (rateResult, error) 
 		return r, err
 	}
 	defer db.Stop()
+	cpu0 := daemonsCPU(da, db)
 	made, reached, err := generateIn(p.a, rate, d)
 	if err != nil {
 		return r, err
@@ -556,12 +602,33 @@ func rateConntrackd(name string, rate int, d time.Duration) (rateResult, error) 
 	start := time.Now()
 	r.got = waitGrowth(func() (int, error) { return db.CacheCount("external") }, made, 50*time.Millisecond, 40)
 	r.waited = time.Since(start)
+	r.cpu = daemonsCPU(da, db) - cpu0
 	// An event socket overrun is a loss that conntrackd repairs with a
 	// resync, as our gaps are: count it the same way.
 	if log, err := os.ReadFile(filepath.Join(dir, "a", "conntrackd.log")); err == nil {
 		r.gaps = uint64(strings.Count(strings.ToLower(string(log)), "overrun"))
 	}
 	return r, nil
+}
+
+// selfCPU is this process's CPU time, user and system: our two nodes.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// daemonsCPU is the CPU time of both conntrackd daemons.
+func daemonsCPU(ds ...*conntrackd.Daemon) time.Duration {
+	var sum time.Duration
+	for _, d := range ds {
+		if t, err := d.CPUTime(); err == nil {
+			sum += t
+		}
+	}
+	return sum
 }
 
 // waitGrowth polls count every poll until it reaches want or has not

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"rampart/internal/netns"
@@ -172,4 +173,28 @@ func (d *Daemon) Reported() (time.Duration, int, error) {
 		return 0, 0, errors.New("no commit in the conntrackd log")
 	}
 	return took, n, sc.Err()
+}
+
+// CPUTime is the CPU time, user and system, that the daemon has used,
+// from /proc/PID/stat (clock ticks of 10 ms).
+func (d *Daemon) CPUTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", d.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command may hold spaces
+	if i < 0 {
+		return 0, errors.New("conntrackd: cannot read its /proc stat")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("conntrackd: short /proc stat")
+	}
+	utime, err1 := strconv.ParseUint(f[11], 10, 64)
+	stime, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("conntrackd: bad /proc stat times")
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
