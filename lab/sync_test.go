@@ -187,16 +187,20 @@ const (
 	kindPlain flowKind = iota
 	kindSNAT
 	kindDNAT
+	kindV6 // plain, over IPv6
 )
 
-func (k flowKind) String() string { return [...]string{"plain", "snat", "dnat"}[k] }
+func (k flowKind) String() string { return [...]string{"plain", "snat", "dnat", "plain-v6"}[k] }
 
-// kindOf spreads flows: half plain, a quarter SNAT, a quarter DNAT.
+// kindOf spreads flows: half plain (a quarter of those over IPv6), a
+// quarter SNAT, a quarter DNAT.
 func kindOf(i int) flowKind {
-	switch i % 4 {
-	case 0, 1:
+	switch i % 8 {
+	case 0, 1, 2:
 		return kindPlain
-	case 2:
+	case 3:
+		return kindV6
+	case 4, 5:
 		return kindSNAT
 	}
 	return kindDNAT
@@ -213,6 +217,8 @@ func endpoints(k flowKind, tcp bool) (netip.Addr, netip.AddrPort) {
 		return clientSNAT, netip.AddrPortFrom(ServerV4, port)
 	case kindDNAT:
 		return ClientV4, netip.AddrPortFrom(ServerV4, fwd)
+	case kindV6:
+		return ClientV6, netip.AddrPortFrom(ServerV6, port)
 	}
 	return ClientV4, netip.AddrPortFrom(ServerV4, port)
 }
@@ -505,7 +511,11 @@ func (tr *traffic) report(t *testing.T) {
 		}
 	}
 	if len(failed) > 0 {
-		t.Errorf("%d of %d TCP flows broke, by kind: %v", failed[kindPlain]+failed[kindSNAT]+failed[kindDNAT], len(tr.tcp), failed)
+		broke := 0
+		for _, n := range failed {
+			broke += n
+		}
+		t.Errorf("%d of %d TCP flows broke, by kind: %v", broke, len(tr.tcp), failed)
 	}
 	for _, f := range tr.udp {
 		if f.bad.Load() > 0 {
