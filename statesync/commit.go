@@ -36,13 +36,13 @@ type CommitResult struct {
 // batches of Tuning.CommitBatch, replacing entries with the same tuple.
 // The carp driver calls it (through Node.BeforeMaster) before it adds the
 // VIPs, so that the first packet of a recovered connection finds its
-// entry. opts.Replace is always set; opts.Liberal sets the per-entry be
-// liberal flag on TCP entries, never the global sysctl.
+// entry. opts.Replace makes cached state replace existing entries;
+// without it existing entries stay (refused as EEXIST). opts.Liberal sets
+// the per-entry be liberal flag on TCP entries, never the global sysctl.
 //
 // Refused entries are counted, not errors. The error is for a commit
 // that could not finish: the context ended or the socket failed.
 func (r *Receiver) Commit(ctx context.Context, c Creator, opts ctnl.CreateOptions) (CommitResult, error) {
-	opts.Replace = true
 	res := CommitResult{Started: r.cfg.Clock.Now(), Refused: map[string]int{}}
 	entries := r.cache.Entries()
 	res.Entries = len(entries)

@@ -63,7 +63,7 @@ func TestCommit(t *testing.T) {
 
 	r := newReceiver()
 	fc := &fakeCreator{refuse: refuse}
-	res, err := r.Commit(context.Background(), fc, ctnl.CreateOptions{Liberal: true})
+	res, err := r.Commit(context.Background(), fc, ctnl.CreateOptions{Liberal: true, Replace: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,6 +147,19 @@ func (n *Node) Run(ctx context.Context) error {
 // counted in the status, not returned; the error is for a commit that
 // could not run or finish. The caller bounds it with ctx.
 func (n *Node) BeforeMaster(ctx context.Context) error {
+	return n.commit(ctx, true)
+}
+
+// AlsoMaster is BeforeMaster for a node that is master of another group
+// already (active-active: it takes over the failed peer's groups too).
+// Its table holds live entries of the flows it forwards; the commit adds
+// the peer's flows and leaves every entry that exists alone (counted as
+// EEXIST), so that cached state never goes over live state.
+func (n *Node) AlsoMaster(ctx context.Context) error {
+	return n.commit(ctx, false)
+}
+
+func (n *Node) commit(ctx context.Context, replace bool) error {
 	n.masterGen.Add(1)
 	n.handover.Lock()
 	defer n.handover.Unlock()
@@ -155,7 +168,7 @@ func (n *Node) BeforeMaster(ctx context.Context) error {
 		return fmt.Errorf("statesync: before master: %w", err)
 	}
 	defer c.Close()
-	_, err = n.rcv.Commit(ctx, c, ctnl.CreateOptions{Liberal: !n.cfg.StrictTCP})
+	_, err = n.rcv.Commit(ctx, c, ctnl.CreateOptions{Liberal: !n.cfg.StrictTCP, Replace: replace})
 	return err
 }
 
