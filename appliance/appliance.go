@@ -35,6 +35,8 @@ type Options struct {
 	StateDir string
 	// Console receives plain banners (setup token, certificate); nil: none.
 	Console io.Writer
+	// Version is the build's (main.version), for the dashboard.
+	Version string
 }
 
 // Daemon holds the running state: the firewall handle and the config in force.
@@ -58,7 +60,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	logs := newLogRing()
 	d := &Daemon{opts: opts, log: slog.New(&logHandler{next: opts.Logger.Handler(), ring: logs}), net: netconf.New(0)}
-	d.ui.logs, d.ui.now = logs, time.Now
+	d.ui.logs, d.ui.now, d.ui.started = logs, time.Now, time.Now()
 	src, err := openSource(opts.ConfigPath, opts.StateDir, d.log)
 	if err != nil {
 		return err
@@ -77,6 +79,8 @@ func Run(ctx context.Context, opts Options) error {
 	if err := d.apply(cfg); err != nil {
 		return err
 	}
+	stopFwLog := d.startFirewallLog() // fwlog.go
+	defer stopFwLog()
 	d.ui.version = version
 	d.startSync(ctx, cfg) // before HA: the driver's hooks use it
 	defer d.stopSync()    // after HA has bowed out

@@ -25,11 +25,14 @@ type uiState struct {
 	src     *source
 	logs    *logRing
 	runner  *uiRunner // nil while the UI is off
+	fwlog   *fwLog    // nil unless logged packets are read (fwlog.go)
 
 	timingMu sync.Mutex // apart from mu: a scrape must not wait for an apply
 	timing   webui.Timing
 
 	now        func() time.Time // for the view caches
+	started    time.Time        // the daemon's start, for Node
+	stickFile  string           // PID 1's stick status; "" is stickStatusFile
 	interfaces cachedView[[]webui.InterfaceStatus]
 	counters   cachedView[[]webui.RuleCounter]
 }
@@ -48,6 +51,7 @@ func (d *Daemon) switchTo(cfg *config.Config, version *store.Version) error {
 	if version != nil {
 		d.ui.version = *version
 	}
+	d.ui.fwlog.setConfig(cfg)
 	d.reloadHA(cfg)
 	d.ui.mu.Unlock()
 	d.ui.interfaces.reset()

@@ -50,6 +50,7 @@ type syncState struct {
 	commits  webui.Timing // pre-master commits since start
 
 	purge atomic.Int64 // statesync.purge_timeout, as a time.Duration
+	peer  linkPeer     // config sync over the link (configpeer.go)
 }
 
 // syncRun is one statesync.Node and the goroutine that (re)starts it.
@@ -75,6 +76,7 @@ type syncSettings struct {
 // config (no sync address, no secret) are logged: the firewall runs on,
 // without replication.
 func (d *Daemon) startSync(ctx context.Context, cfg *config.Config) {
+	d.sync.peer.d = d
 	d.setPurge(cfg)
 	d.sync.mu.Lock()
 	defer d.sync.mu.Unlock()
@@ -114,7 +116,7 @@ func (d *Daemon) runSync(ctx context.Context, r *syncRun, f statesync.Filter) {
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		n, err := statesync.NewNode(statesync.Config{
 			Local: r.settings.local, Peer: r.settings.peer, Port: r.settings.port,
-			Identity: id, Filter: f, Logger: d.log,
+			Identity: id, Filter: f, Logger: d.log, OnRequest: d.onSyncRequest,
 		})
 		if err == nil {
 			r.mu.Lock()
@@ -294,10 +296,9 @@ func syncFilter(cfg *config.Config) statesync.Filter {
 }
 
 // syncBeforeMaster is the carp driver's pre-master hook: it commits the
-// peer's flows into the kernel before the VIPs come up. A node with
-// another group already master committed when that group took over; a
-// second commit would put older state over live entries, so it is
-// skipped.
+// peer's flows into the kernel before the VIPs come up. A node that is
+// master of another group already (active-active) commits only what its
+// table lacks: its live entries are newer than any cached state.
 func (d *Daemon) syncBeforeMaster(ctx context.Context, drv *driver.Driver) error {
 	r := d.sync.run.Load()
 	if r == nil {
@@ -307,15 +308,16 @@ func (d *Daemon) syncBeforeMaster(ctx context.Context, drv *driver.Driver) error
 	if n == nil {
 		return fmt.Errorf("appliance: state sync not running: %s", lastErr)
 	}
+	commit := n.BeforeMaster
 	if drv != nil {
 		for _, s := range drv.States() {
 			if s == carp.Master {
-				return nil
+				commit = n.AlsoMaster
 			}
 		}
 	}
 	start := time.Now()
-	err := n.BeforeMaster(ctx)
+	err := commit(ctx)
 	took := time.Since(start)
 	d.sync.commitMu.Lock()
 	t := &d.sync.commits
@@ -461,9 +463,27 @@ func lonelyAfter(cfg *config.Config) time.Duration {
 	return 3*adv + time.Second
 }
 
+// syncDrops gathers statesync's losses and refusals by reason into m.
+func syncDrops(m map[string]uint64, s statesync.Status) {
+	for k, v := range s.Sender.Drops {
+		m[k] += v
+	}
+	for k, v := range s.Source.Gaps {
+		m["gap_"+k] += v
+	}
+	for k, v := range s.Receiver.Drops {
+		m[k] += v
+	}
+	if c := s.Receiver.LastCommit; c != nil {
+		for k, v := range c.Refused {
+			m["commit_"+k] += uint64(v)
+		}
+	}
+}
+
 // syncStatus returns state sync's view for the web UI.
 func (d *Daemon) syncStatus(cfg *config.Config) webui.SyncStatus {
-	st := webui.SyncStatus{Resyncs: map[string]uint64{}}
+	st := webui.SyncStatus{Resyncs: map[string]uint64{}, Drops: map[string]uint64{}}
 	if cfg == nil || cfg.StateSync == nil || !cfg.StateSync.Enabled {
 		return st
 	}
@@ -491,6 +511,7 @@ func (d *Daemon) syncStatus(cfg *config.Config) webui.SyncStatus {
 	for k, v := range s.Sender.Resyncs {
 		st.Resyncs[k] = v
 	}
+	syncDrops(st.Drops, s)
 	switch {
 	case s.Receiver.Alarm != "":
 		st.LastError = s.Receiver.Alarm

@@ -1,17 +1,20 @@
 package appliance
 
 import (
+	"time"
+
+	"rampart/carp"
+	"rampart/carp/driver"
+	"rampart/config"
 	"rampart/webui"
 )
 
-// The HA and state sync views. HA reads what carp/driver exposes today:
-// each group's state, the node-wide advert counters, and the transitions
-// from the log ring. The peer's side of a group (its node, state and
-// priority as its adverts show them) and per-group counters need an
-// accessor on the driver; until it has one those fields stay empty.
-// StateSync reads statesync's status through sync.go.
+// The HA and state sync views. HA reads carp/driver's Groups: each
+// group's state, demotion and advert counters, and the last advert heard
+// from the peer; the transitions come from the log ring. StateSync reads
+// statesync's status through sync.go.
 
-// HA returns carp's view of this node.
+// HA returns carp's view of this node and of the peer.
 func (d *Daemon) HA() webui.HAStatus {
 	d.ui.mu.Lock()
 	cfg, drv := d.cfg, d.ha
@@ -23,31 +26,61 @@ func (d *Daemon) HA() webui.HAStatus {
 		Enabled: drv != nil, NodeID: cfg.HA.NodeID, Maintenance: cfg.HA.Maintenance,
 		Transitions: d.ui.logs.recentTransitions(), Rejected: map[string]uint64{},
 	}
-	var states map[uint8]string
-	var sent, accepted uint64
+	var groups []driver.GroupStatus
 	if drv != nil {
-		states = map[uint8]string{}
-		for vhid, s := range drv.States() {
-			states[vhid] = s.String()
-		}
-		c := drv.Counters()
-		sent, accepted, st.Rejected = c.Sent, c.Accepted, c.Rejected
+		groups = drv.Groups()
+		st.Rejected = drv.Counters().Rejected
 	}
+	st.Groups = groupViews(cfg.HA, groups, st.Transitions, st.Rejected, d.ui.now())
+	return st
+}
+
+// groupViews joins the configured groups with what the driver reports
+// (nothing while it is not running): config order, every group listed.
+func groupViews(ha *config.HA, groups []driver.GroupStatus, ts []webui.Transition, rejected map[string]uint64, now time.Time) []webui.GroupStatus {
 	perGroup := map[uint8]uint64{}
-	for _, t := range st.Transitions {
+	for _, t := range ts {
 		perGroup[t.VHID]++
 	}
-	for _, g := range cfg.HA.Groups {
-		gs := webui.GroupStatus{VHID: g.VHID, State: "init", Priority: g.Priority, Transitions: perGroup[g.VHID], Rejected: map[string]uint64{}}
-		if s, ok := states[g.VHID]; ok {
-			gs.State = s
-		}
-		if len(cfg.HA.Groups) == 1 { // the driver counts per node; one group owns them all
-			gs.AdvertsSent, gs.AdvertsReceived, gs.Rejected = sent, accepted, st.Rejected
-		}
-		st.Groups = append(st.Groups, gs)
+	byVHID := map[uint8]driver.GroupStatus{}
+	for _, g := range groups {
+		byVHID[g.VHID] = g
 	}
-	return st
+	out := make([]webui.GroupStatus, 0, len(ha.Groups))
+	for _, g := range ha.Groups {
+		gs := webui.GroupStatus{VHID: g.VHID, State: "init", Priority: g.Priority, Transitions: perGroup[g.VHID], Rejected: map[string]uint64{}}
+		if dg, ok := byVHID[g.VHID]; ok {
+			gs.State, gs.Demotion = dg.State.String(), dg.Demotion
+			gs.AdvertsSent, gs.AdvertsReceived = dg.Sent, dg.Received
+			if dg.Peer != "" {
+				gs.PeerNode, gs.PeerPriority, gs.PeerDemotion = dg.Peer, dg.PeerPriority, dg.PeerDemotion
+				gs.PeerMessage, gs.PeerSeen = dg.PeerType.String(), dg.PeerSeen
+				gs.PeerState = peerState(dg, time.Duration(g.AdvBase), now)
+			}
+		}
+		if len(ha.Groups) == 1 { // the receiver counts rejections per node; one group owns them all
+			gs.Rejected = rejected
+		}
+		out = append(out, gs)
+	}
+	return out
+}
+
+// peerAdverts is how many advert intervals may pass without one before
+// the peer no longer counts as master: the master down interval less the
+// skew (carp/doc.go), so the UI says silent no later than a backup acts.
+const peerAdverts = 3
+
+// peerState reads the peer's state from its last message: only a master
+// advertises.
+func peerState(g driver.GroupStatus, advbase time.Duration, now time.Time) string {
+	switch {
+	case g.PeerType != carp.TypeAdvert:
+		return "backup" // it bowed out or stepped down
+	case advbase > 0 && now.Sub(g.PeerSeen) > peerAdverts*advbase:
+		return "silent"
+	}
+	return "master"
 }
 
 // StateSync returns conntrack replication's status (sync.go).

@@ -8,6 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"rampart/carp"
+	"rampart/carp/driver"
+	"rampart/config"
 	"rampart/statesync/ctnl"
 	"rampart/webui"
 )
@@ -59,5 +62,40 @@ func TestCachedView(t *testing.T) {
 	var e cachedView[int]
 	if _, err := e.get(now, func() (int, error) { return 0, boom }); !errors.Is(err, boom) {
 		t.Errorf("error not returned: %v", err)
+	}
+}
+
+func TestGroupViews(t *testing.T) {
+	now := time.Unix(1000, 0)
+	ha := &config.HA{Groups: []*config.Group{
+		{VHID: 1, Priority: 200, AdvBase: config.Duration(time.Second)},
+		{VHID: 2, Priority: 200, AdvBase: config.Duration(100 * time.Millisecond)},
+		{VHID: 3, Priority: 150, AdvBase: config.Duration(time.Second)},
+		{VHID: 4, Priority: 150, AdvBase: config.Duration(time.Second)},
+		{VHID: 5, Priority: 150, AdvBase: config.Duration(time.Second)},
+	}}
+	groups := []driver.GroupStatus{
+		{VHID: 1, State: carp.Backup, Sent: 0, Received: 40, Peer: "b", PeerType: carp.TypeAdvert,
+			PeerPriority: 250, PeerDemotion: 0, PeerSeen: now.Add(-500 * time.Millisecond)},
+		{VHID: 2, State: carp.Master, Demotion: 50, Sent: 9, Peer: "b", PeerType: carp.TypeAdvert,
+			PeerPriority: 100, PeerSeen: now.Add(-time.Second)}, // 10 intervals ago
+		{VHID: 3, State: carp.Master, Peer: "b", PeerType: carp.TypeBowOut, PeerPriority: 250, PeerSeen: now.Add(-time.Hour)},
+		{VHID: 4, State: carp.Master}, // nothing heard
+	}
+	ts := []webui.Transition{{VHID: 2, From: "backup", To: "master"}, {VHID: 2, From: "init", To: "backup"}}
+	got := groupViews(ha, groups, ts, map[string]uint64{"auth": 1}, now)
+	none := map[string]uint64{}
+	want := []webui.GroupStatus{
+		{VHID: 1, State: "backup", Priority: 200, AdvertsReceived: 40, Rejected: none,
+			PeerNode: "b", PeerState: "master", PeerPriority: 250, PeerMessage: "advert", PeerSeen: now.Add(-500 * time.Millisecond)},
+		{VHID: 2, State: "master", Priority: 200, Demotion: 50, AdvertsSent: 9, Transitions: 2, Rejected: none,
+			PeerNode: "b", PeerState: "silent", PeerPriority: 100, PeerMessage: "advert", PeerSeen: now.Add(-time.Second)},
+		{VHID: 3, State: "master", Priority: 150, Rejected: none,
+			PeerNode: "b", PeerState: "backup", PeerPriority: 250, PeerMessage: "bow-out", PeerSeen: now.Add(-time.Hour)},
+		{VHID: 4, State: "master", Priority: 150, Rejected: none},
+		{VHID: 5, State: "init", Priority: 150, Rejected: none}, // not running (yet)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
 	}
 }

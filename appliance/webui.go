@@ -2,29 +2,32 @@ package appliance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
-	"path/filepath"
-	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"rampart/config"
-	"rampart/webui"
-	"rampart/webui/audit"
-	"rampart/webui/auth"
-	"rampart/webui/certs"
+	"rampart/config/store"
+	"rampart/webui/configsync"
+	"rampart/webui/remote"
 )
 
-// The web UI in the daemon: one webui.Server for the daemon's life (its
-// sessions and a pending change live in it), served on the addresses of
-// the management interfaces only. Every config change re-reads them, and
-// the listeners move when they changed: after a change that moves
-// management away (which commit-confirm then reverts), and back.
+// The web UI runs in a process of its own, a supervised child of the
+// daemon at normal scheduling priority (privilege separation in the
+// OpenBSD spirit). In the daemon's Go runtime its handlers competed with
+// carp's advert loop for the scheduler's Ps: fifty HTTPS clients delayed
+// adverts by 8% of advbase even with every daemon thread SCHED_FIFO
+// (bench/ui, docs/benchmarks.md). The child (`rampart ui-worker`,
+// uiworker.go) runs webui.Server as before and reaches the daemon's
+// webui.Backend over a unix socketpair (package webui/remote); the daemon
+// calls back for ChangePending, config pushes from the peer and the
+// listen addresses. This file is the daemon's side: it starts the child,
+// restarts it with backoff when it dies, and stops it with the daemon.
 
 // Files the web UI keeps in the state dir, next to the config store.
 const (
@@ -32,27 +35,68 @@ const (
 	uiAuditFile = "audit.log"
 )
 
-// Retry bounds for listeners that could not bind (an address not yet on
-// its interface, a port taken): soon at first, then every half minute.
+// Restart bounds of the UI process: soon after a crash, then backing off
+// to once a minute while it keeps dying; a child that ran for
+// uiRestartReset counts as healthy and the backoff starts over.
 const (
-	listenRetryMin = time.Second
-	listenRetryMax = 30 * time.Second
+	uiRestartMin   = time.Second
+	uiRestartMax   = time.Minute
+	uiRestartReset = 5 * time.Minute
+	// uiStopGrace is how long a stopping child may take to close its
+	// listeners after its socket closed, before it is killed.
+	uiStopGrace = 5 * time.Second
+	// uiCallTimeout bounds the daemon's calls to the child that no
+	// request waits on (ChangePending, listen addresses).
+	uiCallTimeout = 5 * time.Second
 )
 
-// uiRunner serves the UI and moves its listeners.
+// Methods the daemon serves the UI process (besides webui.Backend's, the
+// peer's and the log), and the ones the UI process serves the daemon.
+const (
+	uiInitMethod          = "UI.Init"
+	uiListenMethod        = "UI.Listen"
+	uiChangePendingMethod = "UI.ChangePending"
+	uiReceiveSyncMethod   = "UI.ReceiveSync"
+)
+
+// uiInit is what the UI process needs to start: where its state lives,
+// what goes into the certificate, and where to listen.
+type uiInit struct {
+	StateDir    string
+	Hostname    string
+	SessionIdle time.Duration
+	Peer        bool // a config sync link exists; false: no pushes
+	Addrs       []netip.AddrPort
+}
+
+// uiRunner supervises the UI process.
 type uiRunner struct {
-	srv     *webui.Server
 	log     *slog.Logger
-	console io.Writer // the plain banners; nil for none
-	kick    chan struct{}
-	done    chan struct{}
+	console io.Writer // the child's stdout and stderr; nil: /dev/null
+	argv    []string  // the child's command line
+	env     []string  // extra environment (tests)
+	mux     remote.Mux
+	// onExit runs after each life of the child (revert an unconfirmed
+	// change); nil: nothing.
+	onExit func()
+	kick   chan struct{}
+	done   chan struct{}
 
 	mu     sync.Mutex
 	latest []netip.AddrPort // where the UI should listen
+	conn   *remote.Conn     // the live child's; nil between lives
+	pid    int
+
+	// An Apply from the UI that is not yet committed: if the child dies
+	// then, nobody can confirm or revert it, so the daemon reverts to
+	// before, as the commit-confirm timer would have.
+	uncommitted bool
+	before      *config.Config
 }
 
-// startUI starts the web UI when there is a state dir to keep it in. A
-// failure is logged, never fatal: the firewall is in force either way.
+// startUI starts the web UI process when there is a state dir to keep
+// its state in. A failure is logged, never fatal: the firewall is in
+// force either way, and the supervisor keeps trying.
 func (d *Daemon) startUI(ctx context.Context, cfg *config.Config) {
 	dir := d.ui.src.dir
 	if dir == "" {
@@ -60,46 +104,119 @@ func (d *Daemon) startUI(ctx context.Context, cfg *config.Config) {
 			"run with --state-dir DIR, or keep the config as rampart.yaml in a directory of its own")
 		return
 	}
-	r := &uiRunner{log: d.log, console: d.opts.Console, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	r := newUIRunner(d.log, d.opts.Console, []string{"/proc/self/exe", uiWorkerCommand})
 	r.latest = managementAddrs(cfg)
-	srv, err := webui.New(webui.Options{
-		Logger:        d.log,
-		Backend:       d,
-		State:         auth.FileStateStore{Path: filepath.Join(dir, uiStateFile)},
-		Audit:         audit.NewFileLog(filepath.Join(dir, uiAuditFile), 0, 0),
-		Certs:         certs.DirStore{Dir: dir},
-		Hostname:      cfg.Hostname,
-		SessionIdle:   time.Duration(cfg.WebUI.SessionIdle),
-		OnSetupToken:  r.showToken,
-		OnCertificate: r.showCertificate,
-		MaxInFlight:   uiMaxInFlight(),
-		// Peer (config sync to the other node) is wired with statesync's link.
+	remote.ServeBackend(r.mux, uiBackend{d, r})
+	remote.ServePeer(r.mux, d.syncPeer)
+	remote.ServeLog(r.mux, d.log)
+	remote.Handle(r.mux, uiInitMethod, func(context.Context, struct{}) (uiInit, error) {
+		cfg, _ := d.Running()
+		return uiInit{
+			StateDir: dir, Hostname: cfg.Hostname, SessionIdle: time.Duration(cfg.WebUI.SessionIdle),
+			Peer: d.syncPeer() != nil, Addrs: r.addrs(),
+		}, nil
 	})
-	if err != nil {
-		d.log.Error("web UI not started", "err", err)
-		return
-	}
-	r.srv = srv
+	r.onExit = d.revertUncommitted
 	d.ui.runner = r
 	go r.run(ctx)
-	r.follow(cfg)
 }
 
-// uiMaxInFlight leaves one P of the Go scheduler free of UI handlers, so
-// carp's advert loop (SCHED_FIFO, but still Go code that needs a P) is
-// not queued behind them on a loaded box.
-func uiMaxInFlight() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+// uiWorkerCommand is the hidden subcommand of cmd/rampart that runs
+// RunUIWorker.
+const uiWorkerCommand = "ui-worker"
 
-// stopUI waits for the UI to shut down once the daemon's ctx has ended.
+func newUIRunner(log *slog.Logger, console io.Writer, argv []string) *uiRunner {
+	return &uiRunner{log: log, console: console, argv: argv, mux: remote.Mux{}, kick: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// stopUI waits for the UI process to stop once the daemon's ctx ended.
 func (d *Daemon) stopUI() {
 	if r := d.ui.runner; r != nil {
 		<-r.done
 	}
 }
 
-// changePending reports whether a UI change awaits confirmation.
+// changePending reports whether a UI change awaits confirmation. No UI
+// process means none: a pending change died with it and was reverted
+// (revertUncommitted). A UI that does not answer may have one, and a
+// reload now could be undone by its revert later, so that counts as
+// pending.
 func (d *Daemon) changePending() bool {
-	return d.ui.runner != nil && d.ui.runner.srv.ChangePending()
+	c := d.ui.runner.current()
+	if c == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), uiCallTimeout)
+	defer cancel()
+	pending, err := remote.Call[struct{}, bool](ctx, c, uiChangePendingMethod, struct{}{})
+	if err != nil {
+		d.log.Warn("web UI: cannot ask it for a pending change; counting one", "err", err)
+		return true
+	}
+	return pending
+}
+
+// uiReceiveSync hands a config push from the peer to the UI process,
+// which merges, validates, applies and stores it as it does its own
+// changes. Without a running UI the push is refused, saying so.
+func (d *Daemon) uiReceiveSync(ctx context.Context, m configsync.Push) configsync.Result {
+	node := ""
+	if cfg, _ := d.Running(); cfg != nil && cfg.HA != nil {
+		node = cfg.HA.NodeID
+	}
+	c := d.ui.runner.current()
+	if c == nil {
+		return configsync.Result{Node: node, Message: "the web UI is not running on this node, and config sync goes through it; try again once it is up"}
+	}
+	res, err := remote.Call[configsync.Push, configsync.Result](ctx, c, uiReceiveSyncMethod, m)
+	if err != nil {
+		return configsync.Result{Node: node, Message: fmt.Sprintf("the web UI on this node did not answer: %v", err)}
+	}
+	return res
+}
+
+// revertUncommitted brings back the config from before an unconfirmed UI
+// change when the UI process died with the change pending.
+func (d *Daemon) revertUncommitted() {
+	r := d.ui.runner
+	r.mu.Lock()
+	before, pending := r.before, r.uncommitted
+	r.uncommitted, r.before = false, nil
+	r.mu.Unlock()
+	if !pending || before == nil {
+		return
+	}
+	d.log.Warn("web UI process ended with a change unconfirmed; reverting it")
+	if err := d.switchTo(before, nil); err != nil {
+		d.log.Error("web UI: revert of the unconfirmed change failed", "err", err)
+	}
+}
+
+// uiBackend is the daemon as the UI process's backend: it notes the
+// change in force that is not committed yet, for revertUncommitted.
+type uiBackend struct {
+	*Daemon
+	r *uiRunner
+}
+
+func (b uiBackend) Apply(ctx context.Context, cfg *config.Config) error {
+	b.r.mu.Lock()
+	if !b.r.uncommitted {
+		b.r.before, _ = b.Running()
+	}
+	b.r.uncommitted = true
+	b.r.mu.Unlock()
+	return b.Daemon.Apply(ctx, cfg)
+}
+
+func (b uiBackend) Commit(data []byte, meta store.Meta) (store.Version, error) {
+	v, err := b.Daemon.Commit(data, meta)
+	if err == nil {
+		b.r.mu.Lock()
+		b.r.uncommitted, b.r.before = false, nil
+		b.r.mu.Unlock()
+	}
+	return v, err
 }
 
 // managementAddrs are the UI's listen addresses: every address of every
@@ -127,8 +244,9 @@ func managementAddrs(cfg *config.Config) []netip.AddrPort {
 	return out
 }
 
-// follow tells the runner where cfg wants the UI; it never blocks, so a
-// request handler applying a change can call it.
+// follow tells the UI process that the config in force changed, and
+// where cfg wants the UI; it never blocks, so a call from the UI applying
+// a change can make it. switchTo calls it on every change.
 func (r *uiRunner) follow(cfg *config.Config) {
 	if r == nil {
 		return
@@ -148,140 +266,83 @@ func (r *uiRunner) addrs() []netip.AddrPort {
 	return r.latest
 }
 
-// run serves until ctx ends: it (re)starts the listeners when the
-// addresses change and retries, with backoff, when serving fails.
+// current is the live child's connection, or nil.
+func (r *uiRunner) current() *remote.Conn {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.conn
+}
+
+// run keeps the UI process running until ctx ends, restarting it with
+// backoff when it dies.
 func (r *uiRunner) run(ctx context.Context) {
 	defer close(r.done)
-	var (
-		cur     []netip.AddrPort
-		stop    func()
-		exited  <-chan error
-		backoff = listenRetryMin
-	)
-	retry := time.NewTimer(time.Hour)
-	retry.Stop()
-	defer retry.Stop()
-	start := func() {
-		if len(cur) == 0 {
-			r.log.Warn("web UI not listening: the management interfaces have no addresses")
+	backoff := uiRestartMin
+	for ctx.Err() == nil {
+		began := time.Now()
+		err := r.once(ctx)
+		if r.onExit != nil {
+			r.onExit()
+		}
+		if ctx.Err() != nil {
 			return
 		}
-		stop, exited = r.serve(ctx, cur)
+		if time.Since(began) >= uiRestartReset {
+			backoff = uiRestartMin
+		}
+		r.log.Error("web UI process ended; restarting it", "err", err, "restart_in", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, uiRestartMax)
 	}
+}
+
+// once runs one life of the child: start, tell it where to listen
+// whenever that changes, and stop it when ctx ends.
+func (r *uiRunner) once(ctx context.Context) error {
+	ch, err := startChild(r.argv, r.env, r.console)
+	if err != nil {
+		return err
+	}
+	conn := remote.NewConn(ch.conn, r.mux)
+	r.mu.Lock()
+	r.conn, r.pid = conn, ch.pid
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.conn, r.pid = nil, 0
+		r.mu.Unlock()
+	}()
+	r.log.Info("web UI process started", "pid", ch.pid)
 	for {
 		select {
 		case <-ctx.Done():
-			if stop != nil {
-				stop()
+			conn.Close() // the child sees EOF and shuts its listeners down
+			return ch.stop(uiStopGrace)
+		case err := <-ch.exited:
+			conn.Close()
+			if err == nil {
+				err = errors.New("exited")
 			}
-			return
+			return fmt.Errorf("web UI process %d: %w", ch.pid, err)
+		case <-conn.Done():
+			err := ch.stop(uiStopGrace)
+			return fmt.Errorf("web UI process %d: connection lost: %w (%v)", ch.pid, conn.Err(), err)
 		case <-r.kick:
-			next := r.addrs()
-			if exited != nil && slices.Equal(next, cur) {
-				continue
-			}
-			if stop != nil {
-				r.log.Info("web UI: management addresses changed; moving the listeners", "from", cur, "to", next)
-				stop()
-				stop, exited = nil, nil
-			}
-			cur, backoff = next, listenRetryMin
-			retry.Stop()
-			start()
-		case err := <-exited:
-			stop, exited = nil, nil
-			r.log.Warn("web UI not serving; retrying", "addrs", cur, "err", err, "retry_in", backoff)
-			retry.Reset(backoff)
-			backoff = min(2*backoff, listenRetryMax)
-		case <-retry.C:
-			if exited == nil {
-				start()
+			cctx, cancel := context.WithTimeout(ctx, uiCallTimeout)
+			_, err := remote.Call[[]netip.AddrPort, struct{}](cctx, conn, uiListenMethod, r.addrs())
+			cancel()
+			if err != nil {
+				r.log.Warn("web UI: cannot pass the listen addresses", "err", err)
 			}
 		}
 	}
-}
-
-// serve runs ListenAndServeTLS on addrs; stop cancels it and waits.
-func (r *uiRunner) serve(ctx context.Context, addrs []netip.AddrPort) (stop func(), exited <-chan error) {
-	sctx, cancel := context.WithCancel(ctx)
-	errc := make(chan error, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		err := r.srv.ListenAndServeTLS(sctx, addrs)
-		if err == nil && sctx.Err() == nil {
-			err = fmt.Errorf("web UI: server stopped")
-		}
-		errc <- err
-	}()
-	return func() { cancel(); <-done }, errc
-}
-
-// urls are the UI's addresses as a browser wants them.
-func urls(addrs []netip.AddrPort, path string) []string {
-	var out []string
-	for _, a := range addrs {
-		host := a.Addr().String()
-		if a.Addr().Is6() {
-			host = "[" + host + "]"
-		}
-		if a.Port() != 443 {
-			host = fmt.Sprintf("%s:%d", host, a.Port())
-		}
-		out = append(out, "https://"+host+path)
-	}
-	return out
-}
-
-// showToken puts a setup token on the console: a log line for the record
-// and a banner a person at the console cannot miss.
-func (r *uiRunner) showToken(token string, expires time.Time) {
-	r.log.Warn("web UI first-boot setup: open /setup and set the admin password with this token",
-		"setup_token", token, "expires", expires.UTC().Format(time.RFC3339))
-	lines := []string{
-		"Rampart web UI: first-boot setup",
-		"",
-		"  setup token   " + token,
-		"  valid until   " + expires.UTC().Format("2006-01-02 15:04 UTC") + ", once",
-	}
-	for _, u := range urls(r.addrs(), "/setup") {
-		lines = append(lines, "  open          "+u)
-	}
-	banner(r.console, lines)
-}
-
-// showCertificate prints the certificate's fingerprint, so an admin can
-// check what the browser shows before accepting it.
-func (r *uiRunner) showCertificate(info certs.Info) {
-	addrs := r.addrs()
-	r.log.Info("web UI listening", "urls", strings.Join(urls(addrs, "/"), " "), "sha256", info.Fingerprint,
-		"not_after", info.NotAfter.UTC().Format(time.RFC3339))
-	lines := []string{"Rampart web UI", ""}
-	for _, u := range urls(addrs, "/") {
-		lines = append(lines, "  url           "+u)
-	}
-	lines = append(lines, "  certificate   SHA-256 (check it against what the browser shows)", "    "+info.Fingerprint)
-	banner(r.console, lines)
-}
-
-// banner writes lines in a frame of '=' to w.
-func banner(w io.Writer, lines []string) {
-	if w == nil {
-		return
-	}
-	width := 0
-	for _, l := range lines {
-		width = max(width, len(l))
-	}
-	rule := strings.Repeat("=", width+4)
-	var b strings.Builder
-	b.WriteString("\n" + rule + "\n")
-	for _, l := range lines {
-		if l != "" {
-			b.WriteString("  " + l)
-		}
-		b.WriteString("\n")
-	}
-	b.WriteString(rule + "\n\n")
-	io.WriteString(w, b.String())
 }

@@ -40,8 +40,8 @@
 // so a missing device does not fail the load.
 //
 // Accept and drop are direct verdicts. Reject and logged rules jump to a
-// small chain of their own (rule_N: `log prefix "rampart rule N: "`, then
-// the verdict; reject answers TCP with a reset and anything else with ICMP
+// small chain of their own (rule_N: `log prefix "rampart rule N: " group
+// 10`, NFLOG to the daemon, then the verdict; reject answers TCP with a reset and anything else with ICMP
 // port unreachable). Aliases are named sets (<name>_v4, <name>_v6,
 // <name>_ports). A rule that names an address alias stays a rule of its
 // own, `ip saddr @alias ...`: one lookup in a set of any size, which the

@@ -56,7 +56,7 @@ func (c *compiler) portForwards() {
 
 		v := vAccept
 		if pf.Log {
-			v = c.addJump(fmt.Sprintf("pf_%d", i), fmt.Sprintf("rampart pf %d: ", i), config.Accept, true)
+			v = c.addJump(fmt.Sprintf("pf_%d", i), fmt.Sprintf(LogPrefix+"pf %d: ", i), config.Accept, true)
 		}
 		dport := portSpan(pf.Port)
 		if toPort != 0 {

@@ -158,7 +158,7 @@ func (c *compiler) userRule(i int, r *config.Rule) {
 		return
 	}
 	if r.Log || r.Action == config.Reject {
-		v = c.addJump(fmt.Sprintf("rule_%d", i), fmt.Sprintf("rampart rule %d: ", i), r.Action, r.Log)
+		v = c.addJump(fmt.Sprintf("rule_%d", i), fmt.Sprintf(LogPrefix+"rule %d: ", i), r.Action, r.Log)
 	}
 	own := &owner{kind: KindRule, index: i, comment: r.Comment}
 	m := match{proto: proto, from: from, to: to, fams: fams, verdict: v, owner: own}

@@ -16,12 +16,24 @@ type counterNode struct{}
 func (counterNode) text() string          { return "counter" }
 func (counterNode) encode(e *ruleEncoder) { e.add(&expr.Counter{}) }
 
+// LogGroup is the NFLOG group logged packets go to. The daemon listens
+// on it in its own network namespace (appliance/fwlog.go) and puts each
+// packet in the live log; nothing reaches the kernel log, which a busy
+// rule would flood.
+const LogGroup uint16 = 10
+
+// LogPrefix starts the prefix of every logged packet: "rampart rule 3: "
+// for rules[3], "rampart pf 1: " for nat.port_forwards[1].
+const LogPrefix = "rampart "
+
 type logNode struct{ prefix string }
 
-func (n logNode) text() string { return "log prefix " + strconv.Quote(n.prefix) }
+func (n logNode) text() string {
+	return "log prefix " + strconv.Quote(n.prefix) + " group " + strconv.Itoa(int(LogGroup))
+}
 
 func (n logNode) encode(e *ruleEncoder) {
-	e.add(&expr.Log{Key: 1 << unix.NFTA_LOG_PREFIX, Data: []byte(n.prefix)})
+	e.add(&expr.Log{Key: 1<<unix.NFTA_LOG_PREFIX | 1<<unix.NFTA_LOG_GROUP, Group: LogGroup, Data: []byte(n.prefix)})
 }
 
 type verdictNode struct{ v verdict }

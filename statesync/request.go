@@ -140,10 +140,12 @@ func (s *session) request(f *Frame) {
 		return
 	}
 	go func() {
-		defer s.busy.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-		defer cancel()
 		body, err := h(ctx, f.Kind, f.Body)
+		cancel()
+		// Free before the answer goes out: the peer may ask again as soon
+		// as it has it.
+		s.busy.Store(false)
 		if err != nil {
 			fail(err.Error())
 			return

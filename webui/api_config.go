@@ -195,10 +195,14 @@ func (s *Server) apiGetConfig(c *echo.Context) error {
 	if err != nil {
 		return changeError(err)
 	}
+	if data, _, err = redactDoc(data, nil, false); err != nil {
+		return changeError(err)
+	}
 	t, err := docTree(cur)
 	if err != nil {
 		return changeError(err)
 	}
+	redactTree(t)
 	h, _ := configsync.SharedHash(cur, nil)
 	_, pending := s.pendingChange()
 	return c.JSON(http.StatusOK, configView{Version: v, Pending: pending, Hash: h, YAML: string(data), Config: t})
@@ -206,7 +210,8 @@ func (s *Server) apiGetConfig(c *echo.Context) error {
 
 // putConfigRequest replaces the whole config: exactly one of yaml (the
 // document, errors then carry its line and column) and config (the
-// document as JSON, errors carry paths).
+// document as JSON, errors carry paths). A secret sent as the placeholder
+// GET gave keeps the stored one.
 type putConfigRequest struct {
 	YAML    *string         `json:"yaml"`
 	Config  json.RawMessage `json:"config"`
@@ -218,16 +223,25 @@ func (s *Server) apiPutConfig(c *echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	cur, _ := s.be.Running()
+	stored, err := runningSecrets(cur)
+	if err != nil {
+		return changeError(err)
+	}
 	var data []byte
 	switch {
 	case req.YAML != nil && req.Config == nil:
-		data = []byte(*req.YAML)
+		if data, err = restoreDoc("request", []byte(*req.YAML), stored); err != nil {
+			return s.proposed(c, changeView{}, "", err)
+		}
 	case req.YAML == nil && req.Config != nil:
-		var tree any
+		var tree map[string]any
 		if err := json.Unmarshal(req.Config, &tree); err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "config: "+err.Error())
 		}
-		var err error
+		if err := restoreTree(tree, stored); err != nil {
+			return s.proposed(c, changeView{}, "", err)
+		}
 		if data, err = yaml.Marshal(tree); err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "config: "+err.Error())
 		}

@@ -58,6 +58,38 @@ type Backend interface {
 	Logs(after uint64, max int) []LogLine
 }
 
+// NodeViewer is what a daemon tells of the node itself, for the
+// dashboard's System card and /api/v1/status. It stays apart from
+// Backend until the UI process's bridge (webui/remote) carries it; a
+// backend without it shows no System card.
+type NodeViewer interface {
+	Node() NodeStatus
+}
+
+// Config sources of NodeStatus.
+const (
+	SourceStick   = "stick"   // the config stick's store
+	SourceRAM     = "ram"     // a copy in RAM: changes are lost at reboot
+	SourceDefault = "default" // the embedded default
+	SourceFile    = "file"    // a --config file
+)
+
+// NodeStatus is this node: build, uptime, and where its config lives.
+type NodeStatus struct {
+	Version      string        `json:"version"`
+	Hostname     string        `json:"hostname"`
+	Started      time.Time     `json:"started"`   // the daemon
+	Uptime       time.Duration `json:"uptime_ns"` // the system
+	ConfigSource string        `json:"config_source"`
+	ConfigPath   string        `json:"config_path"`
+	// Stick is what PID 1 reports in /run/rampart/stick.json; StickKnown
+	// is false under a plain `rampart run`, which has no PID 1 of ours.
+	StickKnown   bool      `json:"stick_known"`
+	StickPresent bool      `json:"stick_present"`
+	StickDevice  string    `json:"stick_device"`
+	StickSince   time.Time `json:"stick_since"`
+}
+
 // ErrUnavailable is what a missing backend answers.
 var ErrUnavailable = errors.New("not available on this node")
 
@@ -119,11 +151,17 @@ type GroupStatus struct {
 	VHID     uint8  `json:"vhid"`
 	State    string `json:"state"` // init, backup, master
 	Priority uint8  `json:"priority"`
-	// Peer is the other node as its adverts show it; PeerState is ""
-	// when nothing was heard.
+	Demotion uint8  `json:"demotion"` // this node's demotion counter; 0 is healthy
+	// Peer is the other node as its adverts show it. Only a master
+	// sends adverts, so PeerState is master while they arrive, backup
+	// after it bowed out or stepped down, silent when none came for
+	// three advert intervals (a backup, or a node that is down), and ""
+	// when nothing was heard since start.
 	PeerNode     string    `json:"peer_node"`
 	PeerState    string    `json:"peer_state"`
 	PeerPriority uint8     `json:"peer_priority"`
+	PeerDemotion uint8     `json:"peer_demotion"`
+	PeerMessage  string    `json:"peer_message"` // the last one: advert, bow-out, step-down
 	PeerSeen     time.Time `json:"peer_seen"`
 
 	Transitions     uint64            `json:"transitions"`
@@ -155,6 +193,13 @@ type SyncStatus struct {
 	Pending      int       `json:"pending"`       // changes waiting to be sent
 	// Resyncs counts bulk updates sent, by reason.
 	Resyncs map[string]uint64 `json:"resyncs"`
+	// Drops counts what replication lost or refused, by reason: changes
+	// not sent (pending_full, invalid), events the kernel could not
+	// deliver (gap_overrun, gap_decode, gap_listener; each answered by a
+	// resync), the peer's flows beyond the cache's bound (cache_full),
+	// and entries the kernel refused at the last takeover (commit_EEXIST
+	// and other errno names).
+	Drops map[string]uint64 `json:"drops"`
 	// Commit times the cache commits into the kernel at takeover.
 	Commit    Timing `json:"commit"`
 	LastError string `json:"last_error"`

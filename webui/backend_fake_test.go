@@ -162,6 +162,14 @@ func (b *fakeBackend) Logs(after uint64, max int) []LogLine {
 	return out
 }
 
+// Node makes the fake a NodeViewer: the config stick was pulled.
+func (b *fakeBackend) Node() NodeStatus {
+	return NodeStatus{Version: "v0.9-test", Hostname: "fw-a", Uptime: 90 * time.Minute, ConfigSource: SourceRAM,
+		ConfigPath: "store /run/rampart/state", StickKnown: true}
+}
+
+var _ NodeViewer = (*fakeBackend)(nil)
+
 func (b *fakeBackend) runningConfig() *config.Config {
 	c, _ := b.Running()
 	return c

@@ -42,6 +42,18 @@ func (s *Server) version(raw string) ([]byte, store.Version, error) {
 	return data, v, nil
 }
 
+// shownVersion is a stored version as the UI shows it: secrets redacted.
+func (s *Server) shownVersion(raw string) ([]byte, store.Version, error) {
+	data, v, err := s.version(raw)
+	if err != nil {
+		return nil, v, err
+	}
+	if data, _, err = redactDoc(data, nil, false); err != nil {
+		return nil, v, changeError(fmt.Errorf("version %d: %w", v.ID, err))
+	}
+	return data, v, nil
+}
+
 // diffView is a diff of two versions.
 type diffView struct {
 	A     store.Version `json:"a"`
@@ -66,6 +78,9 @@ func (s *Server) diffVersions(a, b string) (diffView, []linediff.Hunk, error) {
 	db, vb, err := s.version(b)
 	if err != nil {
 		return diffView{}, nil, err
+	}
+	if da, db, err = redactPair(da, db); err != nil {
+		return diffView{}, nil, changeError(err)
 	}
 	hunks := linediff.Hunks(linediff.Diff(linediff.Split(string(da)), linediff.Split(string(db))), diffContext)
 	out := diffView{A: va, B: vb, Hunks: []hunkView{}}
@@ -114,7 +129,7 @@ type versionPage struct {
 }
 
 func (s *Server) getVersion(c *echo.Context) error {
-	data, v, err := s.version(c.Param("id"))
+	data, v, err := s.shownVersion(c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -171,7 +186,7 @@ type versionView struct {
 }
 
 func (s *Server) apiVersion(c *echo.Context) error {
-	data, v, err := s.version(c.Param("id"))
+	data, v, err := s.shownVersion(c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ type collector struct {
 
 	groupState, transitions, advSent, advRecv, advRejected *prometheus.Desc
 
-	syncConnected, syncCache, syncPending, syncLag, syncLagP99, syncResyncs, syncCommit *prometheus.Desc
+	syncConnected, syncCache, syncPending, syncLag, syncLagP99, syncResyncs, syncDrops, syncCommit *prometheus.Desc
 	configInStep                                                                        *prometheus.Desc
 
 	applyDur, rulePackets, ruleBytes *prometheus.Desc
@@ -56,6 +56,7 @@ func newCollector(s *Server) *collector {
 		syncLag:       desc("statesync_lag_seconds", "From an event here to the peer's acknowledgement, last frame."),
 		syncLagP99:    desc("statesync_lag_p99_seconds", "The 99th percentile of the lag over recent frames."),
 		syncResyncs:   desc("statesync_resyncs_total", "Bulk updates sent, by reason.", "reason"),
+		syncDrops:     desc("statesync_drops_total", "Changes, events and entries lost or refused, by reason.", "reason"),
 		syncCommit:    desc("statesync_commit_duration_seconds", "Time to commit the cache into the kernel at takeover."),
 		configInStep:  desc("configsync_in_step", "1 when the peer's shared config hash equals ours, 0 when it differs; absent when unknown."),
 
@@ -80,7 +81,7 @@ func (s *Server) newMetrics() *prometheus.Registry {
 
 func (m *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.groupState, m.transitions, m.advSent, m.advRecv, m.advRejected,
-		m.syncConnected, m.syncCache, m.syncPending, m.syncLag, m.syncLagP99, m.syncResyncs, m.syncCommit, m.configInStep,
+		m.syncConnected, m.syncCache, m.syncPending, m.syncLag, m.syncLagP99, m.syncResyncs, m.syncDrops, m.syncCommit, m.configInStep,
 		m.applyDur, m.rulePackets, m.ruleBytes, m.conntrack, m.ifUp, m.ifRx, m.ifTx, m.changePending} {
 		ch <- d
 	}
@@ -129,6 +130,9 @@ func (m *collector) collectSync(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.syncLagP99, prometheus.GaugeValue, st.LagP99.Seconds())
 		for _, r := range sortedKeys(st.Resyncs) {
 			ch <- prometheus.MustNewConstMetric(m.syncResyncs, prometheus.CounterValue, float64(st.Resyncs[r]), r)
+		}
+		for _, r := range sortedKeys(st.Drops) {
+			ch <- prometheus.MustNewConstMetric(m.syncDrops, prometheus.CounterValue, float64(st.Drops[r]), r)
 		}
 		ch <- summary(m.syncCommit, st.Commit)
 	}

@@ -32,10 +32,14 @@ func (s *Server) getChange(c *echo.Context) error {
 	return s.render(c, http.StatusOK, "change.html", withNotice(c, s.page(c, "Pending change", "", p)))
 }
 
-// configDiff diffs two configs' canonical documents.
+// configDiff diffs two configs' canonical documents, secrets redacted.
 func configDiff(a, b *config.Config) []linediff.Hunk {
 	da, _ := config.Marshal(a)
 	db, _ := config.Marshal(b)
+	da, db, err := redactPair(da, db)
+	if err != nil { // cannot happen for Marshal's output; show nothing rather than a secret
+		return nil
+	}
 	return linediff.Hunks(linediff.Diff(linediff.Split(string(da)), linediff.Split(string(db))), diffContext)
 }
 

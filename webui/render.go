@@ -75,6 +75,20 @@ func (s *Server) render(c *echo.Context, code int, page string, data pageData) e
 	return c.HTMLBlob(code, buf.Bytes())
 }
 
+// renderFragment executes one named template of page, without the
+// layout: a part of a page for a script to put in place.
+func (s *Server) renderFragment(c *echo.Context, page, name string, data any) error {
+	t, ok := s.pages[page]
+	if !ok {
+		return echo.ErrInternalServerError.Wrap(fmt.Errorf("no template %q", page))
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return echo.ErrInternalServerError.Wrap(fmt.Errorf("render %s of %s: %w", name, page, err))
+	}
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
 // staticTypes lists the static files and their types: anything else is a
 // 404, whatever the embedded directory holds.
 func staticType(name string) (string, bool) {

@@ -43,6 +43,7 @@ func (s *Server) routes() *echo.Echo {
 func (s *Server) pageRoutes(e *echo.Echo) {
 	g := e.Group("", requireSession)
 	g.GET("/", s.getDashboard)
+	g.GET("/dashboard/live", s.getDashboardLive)
 	g.GET("/rules", s.getRules)
 	g.GET("/ha", s.getHA)
 	g.POST("/maintenance", s.postMaintenance)

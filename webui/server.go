@@ -81,9 +81,9 @@ type Options struct {
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// MaxInFlight bounds the requests handled at once by the HTTPS
 	// server; more wait their turn, blocked, not runnable. 0: no bound.
-	// The daemon sets it below GOMAXPROCS: the UI shares the process with
-	// carp's advert loop, which needs a free P to send on time, and fifty
-	// busy handlers delayed adverts by half a second (bench/ui).
+	// The appliance leaves it at 0: the UI runs in a process of its own,
+	// apart from carp's advert loop (appliance/webui.go), where it once
+	// had to stay below GOMAXPROCS.
 	MaxInFlight int
 }
 

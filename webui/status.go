@@ -20,6 +20,7 @@ type statusView struct {
 	StateSync  SyncStatus        `json:"statesync"`
 	ConfigSync configSyncView    `json:"configsync"`
 	Interfaces []InterfaceStatus `json:"interfaces"`
+	Node       *NodeStatus       `json:"node,omitempty"`   // when the backend is a NodeViewer
 	Errors     []string          `json:"errors,omitempty"` // views that could not be read
 }
 
@@ -28,6 +29,10 @@ func (s *Server) status() statusView {
 	st := statusView{Version: v, HA: s.be.HA(), StateSync: s.be.StateSync(), ConfigSync: s.configSync(), Interfaces: []InterfaceStatus{}}
 	if p, ok := s.pendingChange(); ok {
 		st.Pending = &p
+	}
+	if nv, ok := s.be.(NodeViewer); ok {
+		n := nv.Node()
+		st.Node = &n
 	}
 	if ifs, err := s.be.Interfaces(); err != nil {
 		st.Errors = append(st.Errors, "interfaces: "+err.Error())
@@ -46,6 +51,16 @@ type dashboard struct {
 }
 
 func (s *Server) getDashboard(c *echo.Context) error {
+	return s.render(c, http.StatusOK, "dashboard.html", withNotice(c, s.page(c, "Dashboard", "dashboard", s.dashboard())))
+}
+
+// getDashboardLive is the dashboard's live part alone, an HTML fragment
+// that app.js puts in place of the old one every few seconds.
+func (s *Server) getDashboardLive(c *echo.Context) error {
+	return s.renderFragment(c, "dashboard.html", "dashboard-live", s.dashboard())
+}
+
+func (s *Server) dashboard() dashboard {
 	d := dashboard{statusView: s.status(), Graphs: map[string]template.HTML{}}
 	for _, i := range d.Interfaces {
 		d.Graphs[i.Role] = template.HTML(s.trafficGraph(i.Role)) // chart escapes every text it writes
@@ -55,7 +70,7 @@ func (s *Server) getDashboard(c *echo.Context) error {
 	} else {
 		d.Counters, d.Apply = fw.Counters, fw.Apply
 	}
-	return s.render(c, http.StatusOK, "dashboard.html", withNotice(c, s.page(c, "Dashboard", "dashboard", d)))
+	return d
 }
 
 func (s *Server) apiStatus(c *echo.Context) error {

@@ -75,7 +75,10 @@ func bench(ctx context.Context, o options, log io.Writer) (result, error) {
 		}
 		defer heard.close()
 	}
+	procs := findProcs(filepath.Join(dir, lab.FWName(0)+"-stick", "rampart.yaml"))
+	before, began := procs.snap(), time.Now()
 	res := c.load(ctx, o.clients, o.duration)
+	res.cpu = procs.since(before, time.Since(began))
 	res.advbase = o.advbase
 	if sent != nil {
 		times := sent.stop()

@@ -14,6 +14,10 @@
 //
 //	RESULT ui_p50_ms=… ui_p99_ms=… advert_jitter_pct=…
 //
+// Before it, the bench says where the CPU went over the load (cpu.go): the
+// UI process, the daemon, this process, and the rest of the machine, so a
+// slow UI can be told from a busy box.
+//
 // Targets: ui_p99_ms ≤ 50 and advert_jitter_pct ≤ 5.
 //
 // It is a tool, not firmware: nothing in the appliance imports it.

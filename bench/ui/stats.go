@@ -52,6 +52,7 @@ type result struct {
 	heardAdverts int
 	heardJitter  float64
 	heardMax     time.Duration
+	cpu          cpuUse
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
@@ -71,5 +72,6 @@ func (r result) print(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "carp adverts: not measured (no HA pair)")
 	}
+	r.cpu.print(w, r.requests)
 	fmt.Fprintf(w, "RESULT ui_p50_ms=%s ui_p99_ms=%s advert_jitter_pct=%s\n", ms(r.p50), ms(r.p99), jitter)
 }

@@ -43,6 +43,8 @@ func rampart(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runCmd(ctx, args[1:], stderr)
+	case "ui-worker": // hidden: the web UI process that `run` starts
+		return uiWorkerCmd(ctx, args[1:], stderr)
 	case "check":
 		return checkCmd(args[1:], stdout, stderr)
 	case "lab":

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"rampart/appliance"
+	"rampart/internal/gctune"
 )
 
 // runCmd is the daemon. SIGHUP reloads; SIGTERM and SIGINT stop it and
@@ -30,6 +31,8 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) int {
 		return 2
 	}
 
+	gctune.Apply() // state sync's caches: see internal/gctune
+
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -38,7 +41,7 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	reload := make(chan struct{}, 1)
 	go forwardReloads(ctx, hup, reload)
 
-	err = appliance.Run(ctx, appliance.Options{ConfigPath: *path, StateDir: *stateDir, Logger: logger, Reload: reload, Console: stderr})
+	err = appliance.Run(ctx, appliance.Options{ConfigPath: *path, StateDir: *stateDir, Logger: logger, Reload: reload, Console: stderr, Version: version})
 	if err != nil {
 		logger.Error("exiting", "err", err)
 		return 1

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"rampart/lab"
 )
@@ -44,6 +47,7 @@ func TestPortForwardAndHistory(t *testing.T) {
 		"in": "wan", "protocol": "tcp", "port": "8080", "to": lab.ClientV4.String(), "to_port": "80",
 		"comment": "web server on the client", "message": "publish the client's web server",
 	})
+	b.must("log matches", chromedp.Click(chromedp.CSS(`input[name="log"]`), chromedp.NodeVisible))
 	b.shot("edit-port-forward")
 	b.mustSubmit(`form.edit button[type=submit]`)
 	b.expect("/change", "Keep this change", "8080")
@@ -58,7 +62,12 @@ func TestPortForwardAndHistory(t *testing.T) {
 	b.open("/connections")
 	b.expect("/connections", lab.ServerV4.String())
 	b.shot("connections")
+	// The forwarded connection was logged: NFLOG to the daemon, one
+	// parsed line in the live log.
 	b.open("/log")
+	value(b, "the live log shows the logged connection", chromedp.Poll[bool](
+		`(document.getElementById("log")?.textContent ?? "").includes("port forward 1 (web server on the client) accept: in=wan (eth1) out=lan (eth0) tcp `+lab.ServerV4.String()+`:")`,
+		chromedp.WithPollingInterval(250*time.Millisecond), chromedp.WithPollingTimeout(eventWait)))
 	b.shot("log")
 	stick, err := os.ReadFile(filepath.Join(fw.stick, "rampart.yaml"))
 	if err != nil || !strings.Contains(string(stick), "8080") {

@@ -2,12 +2,16 @@ package browsertest
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"text/template"
+	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // haConfig renders testdata/ha.yaml.tmpl for node i (0: fw-a, 1: fw-b).
@@ -64,4 +68,42 @@ func TestMaintenanceMovesMaster(t *testing.T) {
 	b.mustSubmit(`form[action="/maintenance"] button[type=submit]`)
 	b.expect("/ha", "Enter maintenance mode")
 	a.waitLog(t, markA, "to=master")
+
+	// The dashboard follows a takeover by itself. Maintenance goes on
+	// through the API from the open page; the page, never reloaded (the
+	// mark survives), then shows fw-a as backup and fw-b as master, as
+	// fw-b's adverts tell.
+	b.open("/")
+	b.expect("/", "Live: updates every")
+	if !strings.Contains(b.text("#vhid-1 .ours"), "master") {
+		t.Fatalf("fw-a is not master on its dashboard: %s", b.text("#vhid-1"))
+	}
+	value(b, "mark the page", chromedp.Evaluate[bool](`window.rampartNotReloaded = true`))
+	markA = a.node.Mark()
+	on := value(b, "enter maintenance from the page", chromedp.Evaluate[bool](
+		`rampart.api("PUT", "/api/v1/maintenance", {enabled: true}).then(r => r.enabled)`, chromedp.EvalAwaitPromise))
+	if !on {
+		t.Fatal("PUT /api/v1/maintenance did not enable maintenance")
+	}
+	a.waitLog(t, markA, "to=backup")
+	const followed = `window.rampartNotReloaded === true &&
+		(document.querySelector("#vhid-1 .ours")?.textContent ?? "").includes("backup") &&
+		(document.querySelector("#vhid-1 .peer")?.textContent ?? "").includes("master b")`
+	value(b, "the dashboard shows the takeover without a reload", chromedp.Poll[bool](followed,
+		chromedp.WithPollingInterval(250*time.Millisecond), chromedp.WithPollingTimeout(eventWait)))
+	b.shot("dashboard-ha")
+
+	// A hidden tab stops refreshing; shown again, it refreshes at once.
+	// (Headless chromium is never hidden, so the test plays the browser's
+	// part: document.hidden and the visibilitychange event.)
+	const setHidden = `(h) => { Object.defineProperty(document, "hidden", {value: h, configurable: true});
+		document.dispatchEvent(new Event("visibilitychange")); return document.getElementById("live-status").textContent; }`
+	const fetches = `performance.getEntriesByType("resource").filter(e => e.name.endsWith("/dashboard/live")).length`
+	if s := value(b, "hide the tab", chromedp.Evaluate[string]("("+setHidden+")(true)")); !strings.HasPrefix(s, "Paused") {
+		t.Errorf("hidden: status %q", s)
+	}
+	before := value(b, "count refreshes", chromedp.Evaluate[int](fetches))
+	value(b, "show the tab", chromedp.Evaluate[string]("("+setHidden+")(false)"))
+	value(b, "a refresh on showing", chromedp.Poll[bool](fmt.Sprintf("%s > %d", fetches, before),
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(eventWait)))
 }

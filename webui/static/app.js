@@ -89,8 +89,57 @@ function liveLog() {
   poll();
 }
 
+// The dashboard's live part (#live) is fetched anew as an HTML fragment
+// the server renders with the page's own template, every data-every
+// seconds, and only while the tab is visible: a hidden tab costs the box
+// nothing. A lost session stops it; the page says to reload.
+function liveDashboard() {
+  const box = document.getElementById("live");
+  if (!box || !box.dataset.source) return;
+  const status = document.getElementById("live-status");
+  const every = 1000 * (Number(box.dataset.every) || 5);
+  let timer = 0, busy = false, stopped = false;
+  const schedule = () => {
+    clearTimeout(timer);
+    if (!stopped && !document.hidden) timer = setTimeout(refresh, every);
+  };
+  async function refresh() {
+    if (busy || stopped || document.hidden) return;
+    busy = true;
+    try {
+      // manual: a redirect (to /login) is a lost session, not a fragment.
+      const r = await fetch(box.dataset.source, { credentials: "same-origin", redirect: "manual", cache: "no-store" });
+      if (r.type === "opaqueredirect" || r.status === 401) {
+        stopped = true;
+        status.textContent = "Logged out. Reload the page to log in again.";
+        return;
+      }
+      if (!r.ok) throw new Error(r.statusText || "HTTP " + r.status);
+      // The server's own template output, escaped there as on the page.
+      box.innerHTML = await r.text();
+      status.textContent = "Live: updated " + new Date().toLocaleTimeString() + ".";
+    } catch (e) {
+      status.textContent = "Lost contact: " + e.message + ". Retrying…";
+    } finally {
+      busy = false;
+      schedule();
+    }
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) {
+      clearTimeout(timer);
+      status.textContent = "Paused while the tab is hidden.";
+    } else {
+      refresh();
+    }
+  });
+  status.textContent = "Live: updates every " + every / 1000 + " s.";
+  schedule();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   startCountdowns();
   confirmForms();
   liveLog();
+  liveDashboard();
 });
