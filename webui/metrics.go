@@ -32,7 +32,7 @@ type collector struct {
 	groupState, transitions, advSent, advRecv, advRejected *prometheus.Desc
 
 	syncConnected, syncCache, syncPending, syncLag, syncLagP99, syncResyncs, syncDrops, syncCommit *prometheus.Desc
-	configInStep                                                                        *prometheus.Desc
+	configInStep                                                                                   *prometheus.Desc
 
 	applyDur, rulePackets, ruleBytes *prometheus.Desc
 	conntrack                        *prometheus.Desc

@@ -152,3 +152,21 @@ func TestNoBackend(t *testing.T) {
 		t.Errorf("dashboard without a backend: %d", resp.StatusCode)
 	}
 }
+
+// TestTrafficGraphKept: a drawn graph is served again until the next
+// sample, and redrawn after it.
+func TestTrafficGraphKept(t *testing.T) {
+	e, _ := adminEnv(t)
+	e.srv.sampleTraffic()
+	role := e.be.ifs[0].Role
+	first := e.srv.trafficGraph(role)
+	if again := e.srv.trafficGraph(role); &again[0] != &first[0] {
+		t.Error("the graph was drawn again without a new sample")
+	}
+	e.be.ifs[0].RxBytes += 15000
+	e.clk.Advance(15 * time.Second)
+	e.srv.sampleTraffic()
+	if next := e.srv.trafficGraph(role); &next[0] == &first[0] {
+		t.Error("the graph was not redrawn after a new sample")
+	}
+}

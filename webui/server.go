@@ -122,8 +122,10 @@ type Server struct {
 	syncMu   sync.Mutex // guards lastSync
 	lastSync syncRecord
 
-	trafficMu sync.Mutex
-	traffic   *traffic.History
+	trafficMu  sync.Mutex
+	traffic    *traffic.History
+	trafficGen uint64                 // samples taken, under trafficMu
+	graphs     map[string]cachedGraph // drawn graphs by role, under trafficMu
 
 	hashes sharedHashCache // the running config's shared hash (hashcache.go)
 }
