@@ -85,7 +85,7 @@ func (s *Server) propose(c *echo.Context, p proposal) (changeView, error) {
 		return changeView{}, confirm.ErrBusy
 	}
 	old, oldVersion := s.be.Running()
-	if err := s.be.Apply(c.Request().Context(), p.cfg); err != nil {
+	if err := s.apply(c.Request().Context(), p.cfg); err != nil {
 		if _, ok := validationErrors(err); ok || errors.Is(err, ErrUnavailable) {
 			return changeView{}, err
 		}
@@ -112,7 +112,7 @@ func (s *Server) propose(c *echo.Context, p proposal) (changeView, error) {
 
 // undo re-applies old after a failure half-way; it is logged if it fails.
 func (s *Server) undo(old *config.Config) {
-	if err := s.be.Apply(context.Background(), old); err != nil {
+	if err := s.apply(context.Background(), old); err != nil {
 		s.log.Error("webui: could not restore the previous config", "err", err)
 	}
 }
@@ -189,7 +189,7 @@ func (s *Server) commitPending(c *echo.Context, id string) (*config.Config, stor
 	if err != nil {
 		return nil, store.Version{}, fmt.Errorf("confirm: %w", err)
 	}
-	v, err := s.be.Commit(data, p.Payload.Meta)
+	v, err := s.commit(data, p.Payload.Meta)
 	if err != nil {
 		return nil, store.Version{}, fmt.Errorf("confirm: store the config (the change stays pending and reverts at its deadline): %w", err)
 	}
@@ -209,7 +209,7 @@ func (s *Server) revertChange(c *echo.Context, id string) error {
 	case p.ID != id:
 		return confirm.ErrStale
 	}
-	if err := s.be.Apply(c.Request().Context(), p.Payload.Old); err != nil {
+	if err := s.apply(c.Request().Context(), p.Payload.Old); err != nil {
 		return fmt.Errorf("revert: %w", err)
 	}
 	s.finish(p.ID)
@@ -249,7 +249,7 @@ func (s *Server) expire(id string) {
 		s.arm(id, p.Left(s.now())) // the timer ran early
 		return
 	}
-	if err := s.be.Apply(context.Background(), p.Payload.Old); err != nil {
+	if err := s.apply(context.Background(), p.Payload.Old); err != nil {
 		s.log.Error("webui: automatic revert failed; retrying", "change", id, "err", err)
 		s.recordSystem("config.revert.failed", "automatic revert failed: "+err.Error(), map[string]string{"change": id})
 		s.arm(id, revertRetry)
@@ -284,14 +284,14 @@ func (s *Server) setMaintenance(c *echo.Context, on bool) error {
 	if err != nil {
 		return err
 	}
-	if err := s.be.Apply(c.Request().Context(), next); err != nil {
+	if err := s.apply(c.Request().Context(), next); err != nil {
 		return errApply{err}
 	}
 	action, summary := "maintenance.off", "maintenance mode off"
 	if on {
 		action, summary = "maintenance.on", "maintenance mode on: this node steps down"
 	}
-	if _, err := s.be.Commit(data, s.meta(c, proposal{summary: summary})); err != nil {
+	if _, err := s.commit(data, s.meta(c, proposal{summary: summary})); err != nil {
 		s.undo(cur)
 		return fmt.Errorf("maintenance: store the config (nothing changed): %w", err)
 	}

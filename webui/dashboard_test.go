@@ -7,7 +7,8 @@ import (
 )
 
 // TestDashboardLive: /dashboard/live is the dashboard's live part alone,
-// the same markup the page has in #live, and it follows the backend.
+// the same markup the page has in #live, and it follows the backend
+// within liveTTL, the time a drawing is served again.
 func TestDashboardLive(t *testing.T) {
 	e, b := adminEnv(t)
 	page := readBody(b.get("/"))
@@ -33,6 +34,10 @@ func TestDashboardLive(t *testing.T) {
 	g.State, g.Demotion = "backup", 50
 	g.PeerState, g.PeerDemotion, g.PeerMessage, g.PeerSeen = "master", 0, "advert", e.clk.Now().Add(-time.Second)
 	e.be.mu.Unlock()
+	if again := readBody(b.get("/dashboard/live")); again != frag {
+		t.Error("the live part was drawn again within liveTTL")
+	}
+	e.clk.Advance(liveTTL)
 	frag = readBody(b.get("/dashboard/live"))
 	for _, want := range []string{
 		`<td class="ours"><span class="badge state-backup">backup</span> prio 200, <span class="badge warn">demoted 50</span>`,

@@ -76,6 +76,7 @@ func (s *Server) noteSync(r syncRecord) {
 	s.syncMu.Lock()
 	s.lastSync = r
 	s.syncMu.Unlock()
+	s.liveStale()
 }
 
 // isMaster reports whether this node is master of any group: the master
@@ -181,7 +182,7 @@ func (s *Server) receive(ctx context.Context, own *config.Config, m configsync.P
 	if merged == nil {
 		return res
 	}
-	if err := s.be.Apply(ctx, merged); err != nil {
+	if err := s.apply(ctx, merged); err != nil {
 		res.Message = "the merged config could not be applied here; nothing changed: " + err.Error()
 		res.Hash, _ = configsync.SharedHash(own, m.Sections)
 		return res
@@ -189,7 +190,7 @@ func (s *Server) receive(ctx context.Context, own *config.Config, m configsync.P
 	data, err := config.Marshal(merged)
 	var v store.Version
 	if err == nil {
-		v, err = s.be.Commit(data, store.Meta{Author: "peer:" + clip(m.Node, 64), Source: "configsync",
+		v, err = s.commit(data, store.Meta{Author: "peer:" + clip(m.Node, 64), Source: "configsync",
 			Message: fmt.Sprintf("config sync from %s version %d: %s", clip(m.Node, 64), m.Version, clip(strings.Join(res.Changed, ", "), 512))})
 	}
 	if err != nil {

@@ -122,6 +122,10 @@ type Server struct {
 	syncMu   sync.Mutex // guards lastSync
 	lastSync syncRecord
 
+	liveMu sync.Mutex // the dashboard's live part, drawn (status.go)
+	live   template.HTML
+	liveAt time.Time
+
 	trafficMu  sync.Mutex
 	traffic    *traffic.History
 	trafficGen uint64                 // samples taken, under trafficMu

@@ -1,6 +1,10 @@
 package webui
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"html/template"
 	"math"
 	"net/http"
@@ -8,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"rampart/config"
 	"rampart/config/store"
 	"rampart/webui/chart"
 )
@@ -51,13 +56,69 @@ type dashboard struct {
 }
 
 func (s *Server) getDashboard(c *echo.Context) error {
-	return s.render(c, http.StatusOK, "dashboard.html", withNotice(c, s.page(c, "Dashboard", "dashboard", s.dashboard())))
+	live, err := s.dashboardLive()
+	if err != nil {
+		return echo.ErrInternalServerError.Wrap(err)
+	}
+	return s.render(c, http.StatusOK, "dashboard.html", withNotice(c, s.page(c, "Dashboard", "dashboard", dashboardPage{Live: live})))
 }
+
+// dashboardPage is the dashboard page's data: its live part, drawn.
+type dashboardPage struct{ Live template.HTML }
 
 // getDashboardLive is the dashboard's live part alone, an HTML fragment
 // that app.js puts in place of the old one every few seconds.
 func (s *Server) getDashboardLive(c *echo.Context) error {
-	return s.renderFragment(c, "dashboard.html", "dashboard-live", s.dashboard())
+	live, err := s.dashboardLive()
+	if err != nil {
+		return echo.ErrInternalServerError.Wrap(err)
+	}
+	return c.HTMLBlob(http.StatusOK, []byte(live))
+}
+
+// liveTTL is how long the dashboard's drawn live part is served to
+// everyone who asks: it holds no one's own data, drawing it is most of
+// a dashboard request's cost, and it is refreshed every few seconds.
+const liveTTL = 500 * time.Millisecond
+
+// apply and commit are the backend's Apply and Commit, and drop the drawn
+// live part: the next dashboard shows the change.
+func (s *Server) apply(ctx context.Context, cfg *config.Config) error {
+	defer s.liveStale()
+	return s.be.Apply(ctx, cfg)
+}
+
+func (s *Server) commit(data []byte, meta store.Meta) (store.Version, error) {
+	defer s.liveStale()
+	return s.be.Commit(data, meta)
+}
+
+// liveStale drops the drawn live part.
+func (s *Server) liveStale() {
+	s.liveMu.Lock()
+	s.live = ""
+	s.liveMu.Unlock()
+}
+
+// dashboardLive draws the dashboard's live part, or returns the drawing
+// of less than liveTTL ago. Concurrent requests wait for one drawing.
+func (s *Server) dashboardLive() (template.HTML, error) {
+	s.liveMu.Lock()
+	defer s.liveMu.Unlock()
+	now := s.now()
+	if s.live != "" && !now.Before(s.liveAt) && now.Sub(s.liveAt) < liveTTL {
+		return s.live, nil
+	}
+	t, ok := s.pages["dashboard.html"]
+	if !ok {
+		return "", errors.New("no dashboard template")
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "dashboard-live", s.dashboard()); err != nil {
+		return "", fmt.Errorf("render the dashboard: %w", err)
+	}
+	s.live, s.liveAt = template.HTML(buf.String()), now // the template escaped it
+	return s.live, nil
 }
 
 func (s *Server) dashboard() dashboard {
