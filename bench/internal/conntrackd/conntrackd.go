@@ -45,7 +45,7 @@ General {
 		Path %[3]s/conntrackd.ctl
 	}
 	NetlinkBufferSize 2097152
-	NetlinkBufferSizeMaxGrowth 8388608
+	NetlinkBufferSizeMaxGrowth 67108864
 	Filter From Kernelspace {
 		Protocol Accept {
 			UDP
