@@ -140,19 +140,27 @@ func recv(raw syscall.RawConn, buf []byte) ([]nlMsg, error) {
 			}
 		}
 	})
-	if err == nil {
-		err = rerr
-	}
-	if errors.Is(err, unix.ENOBUFS) {
-		return nil, fmt.Errorf("%w: %w", ErrOverrun, err)
-	}
-	if err != nil {
+	if err := readError(err, rerr); err != nil {
 		return nil, err
 	}
 	if flags&unix.MSG_TRUNC != 0 {
 		return nil, errMsgTruncated
 	}
 	return splitMessages(buf[:n])
+}
+
+// readError is the outcome of a raw read: the poller's error, else the
+// syscall's; ENOBUFS, the kernel dropping what did not fit, is
+// ErrOverrun.
+func readError(pollErr, sysErr error) error {
+	err := pollErr
+	if err == nil {
+		err = sysErr
+	}
+	if errors.Is(err, unix.ENOBUFS) {
+		return fmt.Errorf("%w: %w", ErrOverrun, err)
+	}
+	return err
 }
 
 func (c *Conn) nextSeq() uint32 {

@@ -80,23 +80,8 @@ func conntrackList(t *testing.T, ns *netns.NS, args ...string) []string {
 // that has NAT chains, dumps them back and compares, then asks the
 // conntrack tool whether the kernel holds real NAT bindings.
 func TestKernelRoundTrip(t *testing.T) {
-	l := nstest.New(t)
-	ns := l.NS("fw")
-	nstest.Nft(t, ns, natRuleset)
-	c := dialNS(t, ns, Config{})
-
-	samples := sampleEntries()
-	delete(samples, "gre4 no reply")
-	var names []string
-	for name := range samples {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	entries := make([]Entry, len(names))
-	for i, name := range names {
-		entries[i] = samples[name]
-		entries[i].ID = 0
-	}
+	ns, c := natNamespace(t)
+	names, entries := creatableSamples(0)
 	fails, err := c.Create(entries, CreateOptions{Liberal: true})
 	if err != nil || len(fails) > 0 {
 		t.Fatalf("Create: failures %v, error %v", fails, err)
@@ -132,7 +117,7 @@ func TestKernelRoundTrip(t *testing.T) {
 	// A look-alike: the translated reply tuple as dumped, without a NAT
 	// attribute. The kernel accepts it but sets up no translation, and
 	// the conntrack tool's NAT filters must not list it.
-	fake := samples["tcp4 masquerade"]
+	fake := sampleEntries()["tcp4 masquerade"]
 	fake.Orig.SrcPort, fake.Reply.DstPort = 41000, 41000
 	payload := lookalikeCreate(fake)
 	errs, err := c.exchange([]request{{typ: msgType(ipctnlMsgCtNew), flags: nlmFCreate | nlmFExcl, payload: payload}})
@@ -169,6 +154,36 @@ func TestKernelRoundTrip(t *testing.T) {
 	if all := conntrackList(t, ns); !slices.Contains(all, tupleKey(fake.Orig)) {
 		t.Errorf("look-alike %s missing from conntrack -L: %s", tupleKey(fake.Orig), strings.Join(all, "; "))
 	}
+}
+
+// natNamespace makes a namespace with NAT chains and a Conn on it.
+func natNamespace(t *testing.T) (*netns.NS, *Conn) {
+	t.Helper()
+	l := nstest.New(t)
+	ns := l.NS("fw")
+	nstest.Nft(t, ns, natRuleset)
+	return ns, dialNS(t, ns, Config{})
+}
+
+// creatableSamples returns the sample entries the kernel takes, sorted by
+// name, without ids, and with timeout when it is not 0.
+func creatableSamples(timeout uint32) ([]string, []Entry) {
+	samples := sampleEntries()
+	delete(samples, "gre4 no reply")
+	var names []string
+	for name := range samples {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	entries := make([]Entry, len(names))
+	for i, name := range names {
+		entries[i] = samples[name]
+		entries[i].ID = 0
+		if timeout != 0 {
+			entries[i].Timeout = timeout
+		}
+	}
+	return names, entries
 }
 
 // lookalikeCreate is the create that does not work: the dumped reply

@@ -1,34 +1,13 @@
 package ctnl
 
-import (
-	"sort"
-	"testing"
-
-	"rampart/internal/nstest"
-)
+import "testing"
 
 // TestKernelSetTimeouts shortens the timeout of every sample entry, NAT'd
 // ones included, and checks that nothing else changed: state, flags and
 // NAT bindings stay, and an entry that is gone is no failure.
 func TestKernelSetTimeouts(t *testing.T) {
-	l := nstest.New(t)
-	ns := l.NS("fw")
-	nstest.Nft(t, ns, natRuleset)
-	c := dialNS(t, ns, Config{})
-
-	samples := sampleEntries()
-	delete(samples, "gre4 no reply")
-	var names []string
-	for name := range samples {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	entries := make([]Entry, len(names))
-	for i, name := range names {
-		entries[i] = samples[name]
-		entries[i].ID = 0
-		entries[i].Timeout = 3600
-	}
+	_, c := natNamespace(t)
+	_, entries := creatableSamples(3600)
 	if fails, err := c.Create(entries, CreateOptions{Liberal: true}); err != nil || len(fails) > 0 {
 		t.Fatalf("Create: failures %v, error %v", fails, err)
 	}

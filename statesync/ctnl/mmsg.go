@@ -1,8 +1,6 @@
 package ctnl
 
 import (
-	"errors"
-	"fmt"
 	"syscall"
 	"unsafe"
 
@@ -63,13 +61,7 @@ func (b *mmsgBatch) recv(raw syscall.RawConn) ([]nlMsg, error) {
 			return true
 		}
 	})
-	if err == nil {
-		err = rerr
-	}
-	if errors.Is(err, unix.ENOBUFS) {
-		return nil, fmt.Errorf("%w: %w", ErrOverrun, err)
-	}
-	if err != nil {
+	if err := readError(err, rerr); err != nil {
 		return nil, err
 	}
 	msgs := make([]nlMsg, 0, n)

@@ -1,33 +1,17 @@
 package browsertest
 
 import (
-	"bytes"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"text/template"
 
 	"rampart/lab"
 )
 
 // haSyncConfig renders testdata/ha-sync.yaml.tmpl for node i.
-func haSyncConfig(t *testing.T, i int) []byte {
-	t.Helper()
-	tmpl, err := template.ParseFiles(filepath.Join("testdata", "ha-sync.yaml.tmpl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	err = tmpl.Execute(&b, map[string]any{
-		"Node": string(rune('a' + i)), "Host": 2 + i, "Sync": 1 + i, "PeerSync": 2 - i, "Priority": 200 - 100*i,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+func haSyncConfig(t *testing.T, i int) []byte { return renderHA(t, "ha-sync.yaml.tmpl", i) }
 
 // TestConfigSyncToPeer: a port forward confirmed on the master's UI is
 // pushed to the backup over the authenticated sync link; the backup

@@ -15,9 +15,12 @@ import (
 )
 
 // haConfig renders testdata/ha.yaml.tmpl for node i (0: fw-a, 1: fw-b).
-func haConfig(t *testing.T, i int) []byte {
+func haConfig(t *testing.T, i int) []byte { return renderHA(t, "ha.yaml.tmpl", i) }
+
+// renderHA renders an HA pair's template in testdata for node i.
+func renderHA(t *testing.T, name string, i int) []byte {
 	t.Helper()
-	tmpl, err := template.ParseFiles(filepath.Join("testdata", "ha.yaml.tmpl"))
+	tmpl, err := template.ParseFiles(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
