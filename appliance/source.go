@@ -8,6 +8,7 @@ import (
 
 	"rampart/config"
 	"rampart/config/store"
+	"rampart/internal/stickrw"
 )
 
 // Where the daemon's config comes from, and where the web UI keeps its
@@ -31,7 +32,10 @@ type source struct {
 	path string       // --config; "" for the embedded default
 	dir  string       // the state dir; "" for none
 	st   *store.Store // nil without a state dir
-	log  *slog.Logger
+	// rw remounts the stick for writes to the state dir when the dir is
+	// on the stick PID 1 mounted read-only; else nil.
+	rw  *stickrw.Writer
+	log *slog.Logger
 }
 
 // stateDirFor picks the state dir: the explicit one, else the directory
@@ -56,7 +60,8 @@ func openSource(configPath, stateDir string, log *slog.Logger) (*source, error) 
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("appliance: state dir: %w", err)
 	}
-	st, err := store.Open(s.dir, store.Options{Report: func(file string, problem error) {
+	s.rw = stickrw.FromEnv(os.Getenv, s.dir)
+	st, err := store.Open(s.dir, store.Options{Around: s.rw.Do, Report: func(file string, problem error) {
 		log.Warn("config store: skipped", "file", file, "problem", problem)
 	}})
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"rampart/internal/stickrw"
 	"rampart/webui"
 	"rampart/webui/audit"
 	"rampart/webui/auth"
@@ -93,13 +94,17 @@ func RunUIWorker(ctx context.Context, nc net.Conn, console io.Writer) error {
 	if in.Peer {
 		peer = remote.NewPeer(c, backend)
 	}
+	// On the stick PID 1 mounted read-only, each write remounts it.
+	stick := stickrw.FromEnv(os.Getenv, in.StateDir)
+	auditLog := audit.NewFileLog(filepath.Join(in.StateDir, uiAuditFile), 0, 0)
+	auditLog.Stick = stick
 	srv, err := webui.New(webui.Options{
 		Logger:        w.log,
 		Backend:       backend,
 		Peer:          peer,
-		State:         auth.FileStateStore{Path: filepath.Join(in.StateDir, uiStateFile)},
-		Audit:         audit.NewFileLog(filepath.Join(in.StateDir, uiAuditFile), 0, 0),
-		Certs:         certs.DirStore{Dir: in.StateDir},
+		State:         auth.FileStateStore{Path: filepath.Join(in.StateDir, uiStateFile), Stick: stick},
+		Audit:         auditLog,
+		Certs:         certs.DirStore{Dir: in.StateDir, Stick: stick},
 		Hostname:      in.Hostname,
 		SessionIdle:   in.SessionIdle,
 		OnSetupToken:  w.showToken,

@@ -64,6 +64,8 @@ type booter struct {
 	cfg     *bootConfig
 	loader  *Loader // nil if the module index is unusable
 	watch   *stickWatch
+	uiUp    chan struct{} // closed when the web UI first listens
+	uiOnce  sync.Once
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // supervisor, stick watch, test writes
 }
@@ -81,8 +83,11 @@ func start(version string) (*booter, error) {
 	if _, ok := cmdlineFlag(readCmdline(), DebugFlag); ok {
 		level = slog.LevelDebug
 	}
-	b := &booter{version: version, con: con, log: newLogger(con, level), signals: sigs, reaper: newReaper()}
+	b := &booter{version: version, con: con, log: newLogger(con, level), signals: sigs, reaper: newReaper(), uiUp: make(chan struct{})}
 	b.log.Info("rampart booting", "version", version, "pid", os.Getpid(), "uptime_ms", uptime().Milliseconds())
+	go seedEntropy(func(err error) {
+		b.log.Info("random number generator seeded", "uptime_ms", uptime().Milliseconds(), "err", err)
+	})
 	stopReaper := make(chan struct{}) // never closed: PID 1 reaps until reboot
 	go b.reaper.run(stopReaper)
 	b.optional("ctrl-alt-del", catchCtrlAltDel())

@@ -12,6 +12,7 @@ import (
 	"rampart/boot/stick"
 	"rampart/config"
 	"rampart/config/store"
+	"rampart/internal/stickrw"
 )
 
 // Where PID 1 keeps things.
@@ -60,9 +61,9 @@ func findConfig(ctx context.Context, log *slog.Logger, loadFS func(fstype string
 		return def, nil
 	}
 	log.Info("config stick mounted read-only", "device", dev.Path, "fs", dev.FSType, "dir", stickDir)
+	// The appliance writes to the stick too: the same lock for both.
 	st, err := store.Open(stickDir, store.Options{
-		BeforeWrite: m.BeforeWrite,
-		AfterWrite:  m.AfterWrite,
+		Around: stickrw.New(m.Dir, dev.FSType).Do,
 		Report: func(file string, problem error) {
 			log.Warn("config store", "file", file, "problem", problem)
 		},

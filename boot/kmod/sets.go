@@ -12,10 +12,12 @@ var (
 	Storage = []string{"usb_storage", "uas", "crc64_rocksoft_generic", "sd_mod"}
 	// Firewall modules are loaded at boot, beside Storage. nf_tables
 	// itself holds counter, cmp, bitwise, byteorder, payload, immediate,
-	// lookup and meta.
+	// lookup and meta. nfnetlink_log is here because the daemon binds
+	// its NFLOG group as it starts: left to the kernel, the request costs
+	// an exec of /sbin/modprobe, 0.2 s and more under emulation.
 	Firewall = []string{
 		"nf_tables", "nft_ct", "nft_reject_inet", "nft_nat", "nft_masq", "nft_chain_nat",
-		"nf_conntrack", "nf_nat",
+		"nf_conntrack", "nf_nat", "nfnetlink_log",
 	}
 	// Hardware modules are loaded when a device needs them: PID 1 matches
 	// the modalias of every PCI and virtio device against modules.alias,
@@ -31,7 +33,7 @@ var (
 	// need one sooner, the kernel asks /sbin/modprobe for it.
 	Late = []string{
 		"usbhid", "hid_generic",
-		"nft_log", "nf_log_syslog", "nfnetlink_log", "nf_conntrack_netlink", "macvlan",
+		"nft_log", "nf_log_syslog", "nf_conntrack_netlink", "macvlan",
 	}
 	// OnDemand modules are loaded when asked for: the file system of the
 	// stick before it is mounted, and through /sbin/modprobe when the

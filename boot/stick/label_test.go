@@ -145,14 +145,3 @@ func TestFinder(t *testing.T) {
 		t.Errorf("Find after removal: %v, %v", d, err)
 	}
 }
-
-func TestFromEnv(t *testing.T) {
-	env := map[string]string{EnvDir: "/stick", EnvFS: VFAT}
-	m := FromEnv(func(k string) string { return env[k] })
-	if m == nil || m.Dir != "/stick" || m.Dev.FSType != VFAT {
-		t.Fatalf("FromEnv = %+v", m)
-	}
-	if FromEnv(func(string) string { return "" }) != nil {
-		t.Error("FromEnv without a stick is not nil")
-	}
-}

@@ -3,7 +3,6 @@ package stick
 import (
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/u-root/u-root/pkg/mount"
 	"golang.org/x/sys/unix"
@@ -12,13 +11,11 @@ import (
 // Flags for every mount of the stick: it holds data, never programs.
 const baseFlags = unix.MS_NOATIME | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOSUID
 
-// Mount is the mounted stick. Its methods are the store's write hooks.
+// Mount is the mounted stick. Writers remount it through
+// rampart/internal/stickrw, which serialises them across processes.
 type Mount struct {
 	Dev *Device
 	Dir string
-
-	mu      sync.Mutex
-	writers int // BeforeWrite calls not yet matched by AfterWrite
 }
 
 // MountRO mounts the device read-only on dir, creating dir.
@@ -39,34 +36,6 @@ func fsData(fstype string) string {
 		return "shortname=mixed,uid=0,gid=0,fmask=0077,dmask=0077"
 	}
 	return ""
-}
-
-// BeforeWrite remounts the stick read-write. Writers nest: the stick
-// goes back to read-only when the last one is done.
-func (m *Mount) BeforeWrite() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.writers == 0 {
-		if err := Remount(m.Dir, m.Dev.FSType, false); err != nil {
-			return err
-		}
-	}
-	m.writers++
-	return nil
-}
-
-// AfterWrite flushes the stick and remounts it read-only.
-func (m *Mount) AfterWrite() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.writers == 0 {
-		return fmt.Errorf("stick: AfterWrite without BeforeWrite")
-	}
-	m.writers--
-	if m.writers > 0 {
-		return nil
-	}
-	return Remount(m.Dir, m.Dev.FSType, true)
 }
 
 // Remount switches the stick mounted on dir between read-only and
@@ -123,19 +92,9 @@ func syncDir(dir string) error {
 }
 
 // Environment PID 1 gives the appliance when a stick is mounted, so that
-// the appliance's writes (config store, web UI state) can remount it.
+// the appliance's writes (config store, web UI state) can remount it:
+// rampart/internal/stickrw.FromEnv.
 const (
 	EnvDir = "RAMPART_STICK"    // the mount point, e.g. /stick
 	EnvFS  = "RAMPART_STICK_FS" // VFAT or Ext4
 )
-
-// FromEnv returns the stick PID 1 mounted, described by EnvDir and EnvFS,
-// or nil when the appliance runs without one. Its BeforeWrite and
-// AfterWrite are the write hooks of config/store and of the web UI.
-func FromEnv(getenv func(string) string) *Mount {
-	dir, fs := getenv(EnvDir), getenv(EnvFS)
-	if dir == "" || (fs != VFAT && fs != Ext4) {
-		return nil
-	}
-	return &Mount{Dev: &Device{FSType: fs}, Dir: dir}
-}

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"rampart/internal/atomicfile"
 )
 
 func TestHandEditRecorded(t *testing.T) {
@@ -157,6 +160,37 @@ func TestHooks(t *testing.T) {
 				t.Errorf("%d version files, want %d; hooks (-want +got):\n%s", len(entries), tt.wantFiles, diff)
 			}
 		})
+	}
+}
+
+// Around holds every write, hooks included: stickrw's lock and remount.
+func TestAround(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, atomicfile.TempPrefix+"1"), "debris")
+	var log []string
+	s, _ := openStore(t, dir, Options{
+		BeforeWrite: func() error { log = append(log, "before"); return nil },
+		AfterWrite:  func() error { log = append(log, "after"); return nil },
+		Around: func(write func() error) error {
+			log = append(log, "lock")
+			err := write()
+			log = append(log, "unlock")
+			return err
+		},
+	})
+	mustSave(t, s, "a", Meta{})
+	writeFile(t, filepath.Join(dir, CurrentFile), "b") // a hand edit: Load records it
+	if _, _, err := s.Load(nil); err != nil {
+		t.Fatal(err)
+	}
+	once := []string{"lock", "before", "after", "unlock"}
+	if diff := cmp.Diff(slices.Concat(once, once, once), log); diff != "" {
+		t.Errorf("open, save, load of a hand edit (-want +got):\n%s", diff)
+	}
+	boom := errors.New("remount failed")
+	s, _ = openStore(t, dir, Options{Around: func(func() error) error { return boom }})
+	if _, err := s.Save([]byte("c"), Meta{}); !errors.Is(err, boom) {
+		t.Errorf("Save = %v, want %v", err, boom)
 	}
 }
 

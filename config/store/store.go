@@ -36,6 +36,10 @@ type Options struct {
 	// AfterWrite runs after every BeforeWrite, even when the write failed,
 	// e.g. to remount the stick read-only.
 	AfterWrite func() error
+	// Around, if set, runs each write, hooks included: e.g. stickrw's Do,
+	// which shuts out the writes of other processes and has the stick
+	// read-write meanwhile.
+	Around func(write func() error) error
 	// Now is the clock for version times; nil means time.Now.
 	Now func() time.Time
 	// Report hears about every problem the store worked around: a file
@@ -109,8 +113,16 @@ func (s *Store) report(file string, problem error) {
 	}
 }
 
-// writing runs fn between the BeforeWrite and AfterWrite hooks.
+// writing runs fn between the BeforeWrite and AfterWrite hooks, inside
+// Around.
 func (s *Store) writing(fn func() error) error {
+	if s.opts.Around != nil {
+		return s.opts.Around(func() error { return s.hooked(fn) })
+	}
+	return s.hooked(fn)
+}
+
+func (s *Store) hooked(fn func() error) error {
 	if s.opts.BeforeWrite != nil {
 		if err := s.opts.BeforeWrite(); err != nil {
 			err = fmt.Errorf("before write: %w", err)

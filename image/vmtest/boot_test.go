@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"rampart/config"
 	"rampart/firewall"
 	"rampart/image"
@@ -133,7 +135,9 @@ func TestBootBIOSUSBStick(t *testing.T) {
 }
 
 // Config writes from inside the VM (the test-writes flag), the power cut
-// in the middle of one, and a boot that still finds a valid config.
+// in the middle of one, and a boot that still finds a valid config. The
+// web UI's process, beside PID 1, keeps its certificate on the stick:
+// the second boot serves the first one's (rampart/internal/stickrw).
 func TestPowerCutDuringConfigWrite(t *testing.T) {
 	t.Parallel()
 	res := needImage(t)
@@ -144,6 +148,7 @@ func TestPowerCutDuringConfigWrite(t *testing.T) {
 	first.Append = image.Cmdline + " rampart.testwrites"
 	vm := boot(t, first)
 	expectBooted(t, vm)
+	cert := expect(t, vm, webUICert, bootTimeout)[1]
 	expect(t, vm, `msg="test write saved" .*n=3 `, bootTimeout)
 	// The writes run back to back, so the kill lands in one of them.
 	vm.Kill()
@@ -155,6 +160,47 @@ func TestPowerCutDuringConfigWrite(t *testing.T) {
 	m := expect(t, vm, `msg="config loaded" .*source=stick version=(\d+) `, bootTimeout)
 	t.Logf("after the power cut the stick loads version %s", m[1])
 	expectRuleset(t, vm, mustParse(t, stickConfig))
+	if got := expect(t, vm, webUICert, stepTimeout)[1]; got != cert {
+		t.Errorf("web UI certificate %s after the reboot, %s before: it was not kept on the stick", got, cert)
+	}
+}
+
+// webUICert matches the web UI's listening line; the group is the
+// certificate's fingerprint.
+const webUICert = `msg="web UI listening" .*sha256=([0-9A-Fa-f:]+)`
+
+// A stick with no config: the appliance, a child of PID 1, seeds the
+// embedded default into it, remounting the read-only stick around the
+// write (rampart/internal/stickrw); after a clean reboot the stick holds
+// the default as its rampart.yaml.
+func TestEmptyStickSeededByAppliance(t *testing.T) {
+	t.Parallel()
+	res := needImage(t)
+	stick := filepath.Join(t.TempDir(), "stick.img")
+	if err := (Stick{}).Make(stick); err != nil {
+		t.Fatal(err)
+	}
+	vm := boot(t, Options{Firmware: BIOS, Kernel: res.Kernel, Initrd: res.Initramfs, Append: image.Cmdline, Stick: stick})
+	expectBooted(t, vm)
+	expect(t, vm, `THE CONFIG STICK HOLDS NO VALID CONFIG`, bootTimeout)
+	expectRuleset(t, vm, config.Default())
+	if err := vm.Monitor("sendkey ctrl-alt-delete"); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, vm, `msg="stick unmounted"`, stepTimeout)
+	if err := vm.Wait(stepTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if got := vm.Lines(regexp.MustCompile(`appliance exited`)); len(got) > 0 {
+		t.Errorf("the appliance exited %d times, first: %s", len(got), got[0][0])
+	}
+	got, err := ReadStickFile(stick, false, "rampart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(config.DefaultYAML()), string(got)); diff != "" {
+		t.Errorf("rampart.yaml on the stick (-want +got):\n%s", diff)
+	}
 }
 
 // haConfig is one node of a pair: eth0 is the user network, eth1 the

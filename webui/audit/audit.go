@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"rampart/internal/atomicfile"
+	"rampart/internal/stickrw"
 )
 
 // Entry is one audited event.
@@ -49,8 +50,12 @@ const (
 )
 
 // FileLog appends entries to Path, rotating to Path.1 ... Path.Keep once
-// Path would grow past MaxBytes. It is safe for concurrent use.
+// Path would grow past MaxBytes. It is safe for concurrent use. It opens
+// the file for each entry, so that a stick can be read-only in between.
 type FileLog struct {
+	// Stick is the stick Path is on, which Record remounts; nil for none.
+	Stick *stickrw.Writer
+
 	path     string
 	maxBytes int64
 	keep     int
@@ -78,13 +83,15 @@ func (l *FileLog) Record(e Entry) error {
 	line = append(line, '\n')
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.rotateFor(int64(len(line))); err != nil {
-		return fmt.Errorf("audit: rotate %s: %w", l.path, err)
-	}
-	if err := appendSync(l.path, line); err != nil {
-		return fmt.Errorf("audit: record: %w", err)
-	}
-	return nil
+	return l.Stick.Do(func() error {
+		if err := l.rotateFor(int64(len(line))); err != nil {
+			return fmt.Errorf("audit: rotate %s: %w", l.path, err)
+		}
+		if err := appendSync(l.path, line); err != nil {
+			return fmt.Errorf("audit: record: %w", err)
+		}
+		return nil
+	})
 }
 
 // Recent returns up to n entries, newest last, from the current file only.

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"rampart/internal/stickrw"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -91,5 +94,25 @@ func TestRotation(t *testing.T) {
 	recent, _ := l.Recent(1)
 	if len(recent) != 1 || !recent[0].Time.Equal(t0.Add(19*time.Second)) {
 		t.Errorf("newest entry %+v, want the 20th", recent)
+	}
+}
+
+// On the stick, every entry is written between a read-write and a
+// read-only remount (rampart/internal/stickrw).
+func TestRecordRemountsStick(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	var log []string
+	l := NewFileLog(path, 0, 0)
+	l.Stick = &stickrw.Writer{Lock: filepath.Join(dir, "lock"), Remount: func(ro bool) error {
+		_, err := os.Stat(path)
+		log = append(log, fmt.Sprintf("ro=%v exists=%v", ro, err == nil))
+		return nil
+	}}
+	if err := l.Record(Entry{Actor: "admin", Action: "login"}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"ro=false exists=false", "ro=true exists=true"}, log); diff != "" {
+		t.Errorf("remounts (-want +got):\n%s", diff)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"rampart/internal/atomicfile"
+	"rampart/internal/stickrw"
 )
 
 // StateVersion is the state file format this build writes and reads.
@@ -40,7 +41,8 @@ type StateStore interface {
 // FileStateStore keeps State as JSON in one file, replaced atomically and
 // readable by root only.
 type FileStateStore struct {
-	Path string
+	Path  string
+	Stick *stickrw.Writer // the stick Path is on, which Save remounts; nil for none
 }
 
 // Load reads the state file; a missing file is a first boot.
@@ -69,7 +71,8 @@ func (f FileStateStore) Save(s State) error {
 	if err != nil {
 		return fmt.Errorf("auth: save state: %w", err)
 	}
-	if err := atomicfile.Write(f.Path, append(data, '\n'), 0o600); err != nil {
+	err = f.Stick.Do(func() error { return atomicfile.Write(f.Path, append(data, '\n'), 0o600) })
+	if err != nil {
 		return fmt.Errorf("auth: save state: %w", err)
 	}
 	return nil

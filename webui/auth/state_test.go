@@ -1,12 +1,15 @@
 package auth
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"rampart/internal/stickrw"
 )
 
 func TestFileStateStore(t *testing.T) {
@@ -59,5 +62,24 @@ func TestFileStateStoreRejectsBadFiles(t *testing.T) {
 		if _, err := (FileStateStore{Path: p}).Load(); err == nil {
 			t.Errorf("%s: Load succeeded", name)
 		}
+	}
+}
+
+// On the stick, Save writes between a read-write and a read-only remount
+// (rampart/internal/stickrw).
+func TestFileStateStoreRemountsStick(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "webui-state.json")
+	var log []string
+	st := FileStateStore{Path: path, Stick: &stickrw.Writer{Lock: filepath.Join(dir, "lock"), Remount: func(ro bool) error {
+		_, err := os.Stat(path)
+		log = append(log, fmt.Sprintf("ro=%v exists=%v", ro, err == nil))
+		return nil
+	}}}
+	if err := st.Save(State{}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"ro=false exists=false", "ro=true exists=true"}, log); diff != "" {
+		t.Errorf("remounts (-want +got):\n%s", diff)
 	}
 }

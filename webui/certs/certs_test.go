@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"rampart/internal/stickrw"
 )
 
 type fakeClock struct{ t time.Time }
@@ -188,5 +191,23 @@ func TestDirStore(t *testing.T) {
 	again, created, _ := NewManager(st, testCfg, clk.Now).Ensure()
 	if created || again.Fingerprint != first.Fingerprint {
 		t.Error("DirStore did not keep the certificate")
+	}
+}
+
+// On the stick, Save writes between a read-write and a read-only remount
+// (rampart/internal/stickrw).
+func TestDirStoreRemountsStick(t *testing.T) {
+	dir := t.TempDir()
+	var log []string
+	st := DirStore{Dir: dir, Stick: &stickrw.Writer{Lock: filepath.Join(dir, "lock"), Remount: func(ro bool) error {
+		_, err := os.Stat(filepath.Join(dir, BundleFile))
+		log = append(log, fmt.Sprintf("ro=%v exists=%v", ro, err == nil))
+		return nil
+	}}}
+	if err := st.Save([]byte("bundle")); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"ro=false exists=false", "ro=true exists=true"}, log); diff != "" {
+		t.Errorf("remounts (-want +got):\n%s", diff)
 	}
 }

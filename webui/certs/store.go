@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"rampart/internal/atomicfile"
+	"rampart/internal/stickrw"
 )
 
 // Store keeps the certificate and its key as one PEM bundle. The caller
@@ -26,7 +27,8 @@ const maxBundleBytes = 64 << 10
 // One file, replaced atomically, so a power cut never pairs a new
 // certificate with an old key.
 type DirStore struct {
-	Dir string
+	Dir   string
+	Stick *stickrw.Writer // the stick Dir is on, which Save remounts; nil for none
 }
 
 // Load reads the bundle.
@@ -40,7 +42,8 @@ func (d DirStore) Load() ([]byte, error) {
 
 // Save replaces the bundle.
 func (d DirStore) Save(pemBundle []byte) error {
-	if err := atomicfile.Write(filepath.Join(d.Dir, BundleFile), pemBundle, 0o600); err != nil {
+	err := d.Stick.Do(func() error { return atomicfile.Write(filepath.Join(d.Dir, BundleFile), pemBundle, 0o600) })
+	if err != nil {
 		return fmt.Errorf("certs: save: %w", err)
 	}
 	return nil
