@@ -125,7 +125,7 @@ func initramfsFor(k *Kernel, initBin []byte, epoch time.Time) (*Initramfs, int, 
 		if err != nil {
 			return nil, 0, fmt.Errorf("image: %w", err)
 		}
-		files[base+m.rel] = data
+		files[base+m.rel] = StripSignature(data)
 	}
 	fs := &Initramfs{Init: initBin, Release: k.Release, Files: files, MTime: epoch.Unix()}
 	return fs, len(mods), nil

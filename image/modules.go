@@ -2,6 +2,7 @@ package image
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
@@ -237,4 +238,38 @@ func (t *moduleTree) indexFiles(mods []*module) (map[string][]byte, error) {
 		kmod.AliasFile:   alias.Bytes(),
 		kmod.SoftdepFile: soft.Bytes(),
 	}, nil
+}
+
+// moduleSigMagic ends a signed module, after its PKCS#7 signature and a
+// struct module_signature (include/linux/module_signature.h).
+const moduleSigMagic = "~Module signature appended~\n"
+
+// moduleSigInfoLen is the size of struct module_signature: five bytes,
+// three of padding, and the signature's length as a big-endian uint32.
+const moduleSigInfoLen = 12
+
+// StripSignature returns the module without its appended signature, or
+// data unchanged if it has none or the trailer does not add up.
+//
+// Why: the kernel checks a signature it finds, an RSA-4096 signature
+// over a hash of the whole module, and under emulation that costs about
+// as much as loading the module (docs/benchmarks.md, boot). The check
+// protects nothing here: Debian's kernel does not enforce signatures
+// (module.sig_enforce is off and Rampart does not turn it on), the
+// modules come from the same package as the kernel, and they sit in the
+// same initramfs as /init. An unsigned module taints the kernel with
+// 'E', which only marks bug reports. Should the image ever boot through
+// a signed shim with Secure Boot on, lockdown enforces signatures and
+// the modules must keep them.
+func StripSignature(data []byte) []byte {
+	n := len(data) - len(moduleSigMagic) - moduleSigInfoLen
+	if n < 0 || string(data[len(data)-len(moduleSigMagic):]) != moduleSigMagic {
+		return data
+	}
+	info := data[n : n+moduleSigInfoLen]
+	sigLen := int(binary.BigEndian.Uint32(info[8:]))
+	if sigLen > n {
+		return data
+	}
+	return data[:n-sigLen]
 }
