@@ -11,16 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"rampart/internal/gctune"
 	"rampart/internal/stickrw"
 	"rampart/webui"
 	"rampart/webui/audit"
@@ -51,7 +50,7 @@ func RunUIWorker(ctx context.Context, nc net.Conn, console io.Writer) error {
 		return err
 	}
 	uiProcs()
-	w := &uiWorker{console: console, kick: make(chan struct{}, 1)}
+	w := &uiWorker{console: console, listen: newListenAddrs()}
 	var be atomic.Pointer[remote.Backend]
 	mux := remote.Mux{}
 	// The daemon calls this after every change of the config in force.
@@ -59,7 +58,7 @@ func RunUIWorker(ctx context.Context, nc net.Conn, console io.Writer) error {
 		if b := be.Load(); b != nil {
 			b.Invalidate()
 		}
-		w.listenOn(addrs)
+		w.listen.set(addrs)
 		return struct{}{}, nil
 	})
 	remote.Handle(mux, uiChangePendingMethod, func(context.Context, struct{}) (bool, error) {
@@ -87,7 +86,7 @@ func RunUIWorker(ctx context.Context, nc net.Conn, console io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("appliance: ui worker: %w", err)
 	}
-	w.listenOn(in.Addrs)
+	w.listen.set(in.Addrs)
 	backend := remote.NewBackend(c, remote.ViewTTL, nil)
 	be.Store(backend)
 	var peer configsync.Peer
@@ -127,20 +126,16 @@ func RunUIWorker(ctx context.Context, nc net.Conn, console io.Writer) error {
 // on a many-core box a burst of TLS handshakes should not take every CPU
 // from them. It also collects garbage less often than Go's default: the
 // live heap is a few megabytes, and under load the collector took a
-// tenth of the process's CPU (bench/ui). Explicit GOMAXPROCS and GOGC in
-// the environment win.
+// tenth of the process's CPU (bench/ui): the daemon's settings
+// (internal/gctune). Explicit GOMAXPROCS, GOGC and GOMEMLIMIT in the
+// environment win.
 func uiProcs() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		n := runtime.GOMAXPROCS(0)
 		runtime.GOMAXPROCS(min(n, max(2, n/2)))
 	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(uiGCPercent)
-	}
+	gctune.Apply()
 }
-
-// uiGCPercent is the UI process's GOGC.
-const uiGCPercent = 400
 
 // ordinaryPolicy puts every thread of the process at SCHED_OTHER, should
 // it have been started from a real-time thread after all (startChild
@@ -171,28 +166,8 @@ func ordinaryPolicy() error {
 type uiWorker struct {
 	srv     atomic.Pointer[webui.Server] // nil until New returned
 	log     *slog.Logger
-	console io.Writer // the plain banners; nil for none
-	kick    chan struct{}
-
-	mu     sync.Mutex
-	latest []netip.AddrPort // where the UI should listen
-}
-
-// listenOn tells the worker where to listen; it never blocks.
-func (w *uiWorker) listenOn(addrs []netip.AddrPort) {
-	w.mu.Lock()
-	w.latest = addrs
-	w.mu.Unlock()
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
-}
-
-func (w *uiWorker) addrs() []netip.AddrPort {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.latest
+	console io.Writer   // the plain banners; nil for none
+	listen  listenAddrs // where the UI should listen
 }
 
 // run serves until ctx ends: it (re)starts the listeners when the
@@ -221,8 +196,8 @@ func (w *uiWorker) run(ctx context.Context) {
 				stop()
 			}
 			return
-		case <-w.kick:
-			next := w.addrs()
+		case <-w.listen.kick:
+			next := w.listen.get()
 			if exited != nil && slices.Equal(next, cur) {
 				continue
 			}
@@ -290,7 +265,7 @@ func (w *uiWorker) showToken(token string, expires time.Time) {
 		"  setup token   " + token,
 		"  valid until   " + expires.UTC().Format("2006-01-02 15:04 UTC") + ", once",
 	}
-	for _, u := range urls(w.addrs(), "/setup") {
+	for _, u := range urls(w.listen.get(), "/setup") {
 		lines = append(lines, "  open          "+u)
 	}
 	banner(w.console, lines)
@@ -299,7 +274,7 @@ func (w *uiWorker) showToken(token string, expires time.Time) {
 // showCertificate prints the certificate's fingerprint, so an admin can
 // check what the browser shows before accepting it.
 func (w *uiWorker) showCertificate(info certs.Info) {
-	addrs := w.addrs()
+	addrs := w.listen.get()
 	w.log.Info("web UI listening", "urls", strings.Join(urls(addrs, "/"), " "), "sha256", info.Fingerprint,
 		"not_after", info.NotAfter.UTC().Format(time.RFC3339))
 	lines := []string{"Rampart web UI", ""}

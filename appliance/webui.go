@@ -79,13 +79,12 @@ type uiRunner struct {
 	// onExit runs after each life of the child (revert an unconfirmed
 	// change); nil: nothing.
 	onExit func()
-	kick   chan struct{}
+	listen listenAddrs // where the UI should listen
 	done   chan struct{}
 
-	mu     sync.Mutex
-	latest []netip.AddrPort // where the UI should listen
-	conn   *remote.Conn     // the live child's; nil between lives
-	pid    int
+	mu   sync.Mutex
+	conn *remote.Conn // the live child's; nil between lives
+	pid  int
 
 	// An Apply from the UI that is not yet committed: if the child dies
 	// then, nobody can confirm or revert it, so the daemon reverts to
@@ -105,7 +104,7 @@ func (d *Daemon) startUI(ctx context.Context, cfg *config.Config) {
 		return
 	}
 	r := newUIRunner(d.log, d.opts.Console, []string{"/proc/self/exe", uiWorkerCommand})
-	r.latest = managementAddrs(cfg)
+	r.listen.set(managementAddrs(cfg))
 	remote.ServeBackend(r.mux, uiBackend{d, r})
 	remote.ServePeer(r.mux, d.syncPeer)
 	remote.ServeLog(r.mux, d.log)
@@ -113,7 +112,7 @@ func (d *Daemon) startUI(ctx context.Context, cfg *config.Config) {
 		cfg, _ := d.Running()
 		return uiInit{
 			StateDir: dir, Hostname: cfg.Hostname, SessionIdle: time.Duration(cfg.WebUI.SessionIdle),
-			Peer: d.syncPeer() != nil, Addrs: r.addrs(),
+			Peer: d.syncPeer() != nil, Addrs: r.listen.get(),
 		}, nil
 	})
 	r.onExit = d.revertUncommitted
@@ -126,7 +125,7 @@ func (d *Daemon) startUI(ctx context.Context, cfg *config.Config) {
 const uiWorkerCommand = "ui-worker"
 
 func newUIRunner(log *slog.Logger, console io.Writer, argv []string) *uiRunner {
-	return &uiRunner{log: log, console: console, argv: argv, mux: remote.Mux{}, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	return &uiRunner{log: log, console: console, argv: argv, mux: remote.Mux{}, listen: newListenAddrs(), done: make(chan struct{})}
 }
 
 // stopUI waits for the UI process to stop once the daemon's ctx ended.
@@ -251,19 +250,36 @@ func (r *uiRunner) follow(cfg *config.Config) {
 	if r == nil {
 		return
 	}
-	r.mu.Lock()
-	r.latest = managementAddrs(cfg)
-	r.mu.Unlock()
+	r.listen.set(managementAddrs(cfg))
+}
+
+// listenAddrs is the newest set of listen addresses, with a wake-up for
+// the loop that puts them in force: the daemon's runner tells its child,
+// the child's worker moves its listeners.
+type listenAddrs struct {
+	mu     sync.Mutex
+	latest []netip.AddrPort
+	kick   chan struct{}
+}
+
+func newListenAddrs() listenAddrs { return listenAddrs{kick: make(chan struct{}, 1)} }
+
+// set records addrs and wakes the loop; it never blocks, so a request
+// handler applying a change can call it.
+func (l *listenAddrs) set(addrs []netip.AddrPort) {
+	l.mu.Lock()
+	l.latest = addrs
+	l.mu.Unlock()
 	select {
-	case r.kick <- struct{}{}:
+	case l.kick <- struct{}{}:
 	default:
 	}
 }
 
-func (r *uiRunner) addrs() []netip.AddrPort {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.latest
+func (l *listenAddrs) get() []netip.AddrPort {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.latest
 }
 
 // current is the live child's connection, or nil.
@@ -336,9 +352,9 @@ func (r *uiRunner) once(ctx context.Context) error {
 		case <-conn.Done():
 			err := ch.stop(uiStopGrace)
 			return fmt.Errorf("web UI process %d: connection lost: %w (%v)", ch.pid, conn.Err(), err)
-		case <-r.kick:
+		case <-r.listen.kick:
 			cctx, cancel := context.WithTimeout(ctx, uiCallTimeout)
-			_, err := remote.Call[[]netip.AddrPort, struct{}](cctx, conn, uiListenMethod, r.addrs())
+			_, err := remote.Call[[]netip.AddrPort, struct{}](cctx, conn, uiListenMethod, r.listen.get())
 			cancel()
 			if err != nil {
 				r.log.Warn("web UI: cannot pass the listen addresses", "err", err)

@@ -179,7 +179,7 @@ func (n *Node) Request(ctx context.Context, kind uint8, body []byte) ([]byte, er
 }
 
 // PeerConnected reports whether a session to the peer is up.
-func (n *Node) PeerConnected() bool { return n.snd.Status().PeerConnected }
+func (n *Node) PeerConnected() bool { return n.snd.Connected() }
 
 // BulkDone is closed when the peer's first bulk update is in, or when
 // waiting for it timed out with an alarm. The boot hold-down of CARP

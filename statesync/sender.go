@@ -349,6 +349,13 @@ func (s *Sender) ack(seq uint64) error {
 	return nil
 }
 
+// Connected reports whether a session is up, without the cost of Status.
+func (s *Sender) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.connected
+}
+
 // Status returns the sender's part of the status.
 func (s *Sender) Status() SenderStatus {
 	now := s.cfg.Clock.Now()
