@@ -48,14 +48,15 @@ func main() {
 	iso := flag.String("iso", "out/rampart.iso", "the image")
 	initrd := flag.String("initrd", "out/initrd.img", "its initramfs, for the size")
 	runs := flag.Int("runs", 3, "boots; the median is reported")
+	icount := flag.Bool("icount", false, "TCG with the guest clock counted in instructions (qemu -icount shift=1,sleep=off): repeatable figures for A/B runs, not real time")
 	flag.Parse()
-	if err := run(*iso, *initrd, *runs); err != nil {
+	if err := run(*iso, *initrd, *runs, *icount); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-boot:", err)
 		os.Exit(1)
 	}
 }
 
-func run(iso, initrd string, runs int) error {
+func run(iso, initrd string, runs int, icount bool) error {
 	isoInfo, err := os.Stat(iso)
 	if err != nil {
 		return err
@@ -71,10 +72,13 @@ func run(iso, initrd string, runs int) error {
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	accel := vmtest.Accel(ctx, vmtest.Options{ISO: iso, Firmware: vmtest.BIOS, Boot: vmtest.CD, Dir: dir})
+	accel := "tcg"
+	if !icount {
+		accel = vmtest.Accel(ctx, vmtest.Options{ISO: iso, Firmware: vmtest.BIOS, Boot: vmtest.CD, Dir: dir})
+	}
 	var readies []int
 	for i := 0; i < runs; i++ {
-		ms, err := bootOnce(ctx, iso, accel, filepath.Join(dir, strconv.Itoa(i)))
+		ms, err := bootOnce(ctx, iso, accel, icount, filepath.Join(dir, strconv.Itoa(i)))
 		if err != nil {
 			return fmt.Errorf("boot %d: %w", i+1, err)
 		}
@@ -82,12 +86,15 @@ func run(iso, initrd string, runs int) error {
 		readies = append(readies, ms)
 	}
 	sort.Ints(readies)
+	if icount {
+		accel += "-icount"
+	}
 	fmt.Printf("RESULT iso_mb=%.1f initramfs_mb=%.1f ready_uptime_ms=%d accel=%s\n",
 		mb(isoInfo.Size()), mb(initrdInfo.Size()), readies[len(readies)/2], accel)
 	return nil
 }
 
-func bootOnce(ctx context.Context, iso, accel, dir string) (int, error) {
+func bootOnce(ctx context.Context, iso, accel string, icount bool, dir string) (int, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
@@ -95,7 +102,7 @@ func bootOnce(ctx context.Context, iso, accel, dir string) (int, error) {
 	if err := (vmtest.Stick{Files: map[string][]byte{"rampart.yaml": []byte(stickConfig)}}).Make(stick); err != nil {
 		return 0, err
 	}
-	vm, err := vmtest.Start(ctx, vmtest.Options{ISO: iso, Firmware: vmtest.BIOS, Boot: vmtest.CD, Stick: stick, Accel: accel, Dir: dir})
+	vm, err := vmtest.Start(ctx, vmtest.Options{ISO: iso, Firmware: vmtest.BIOS, Boot: vmtest.CD, Stick: stick, Accel: accel, Dir: dir, Icount: icount})
 	if err != nil {
 		return 0, err
 	}

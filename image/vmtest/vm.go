@@ -64,6 +64,11 @@ type Options struct {
 	// Console, if set, receives a copy of the serial console.
 	Console io.Writer
 	Memory  string // default 512M
+	// Icount runs the guest clock by instructions (TCG only: -icount
+	// shift=1,sleep=off): two boots of the same image agree to the
+	// millisecond, so A/B comparisons of boot changes need one run each.
+	// It counts CPU work, not TCG's translation nor real waits.
+	Icount bool
 }
 
 // VM is a running qemu.
@@ -114,6 +119,9 @@ func (vm *VM) args() ([]string, error) {
 	}
 	if o.Accel == "kvm" {
 		args = append(args, "-cpu", "host")
+	}
+	if o.Icount && o.Accel != "kvm" {
+		args = append(args, "-icount", "shift=1,sleep=off")
 	}
 	if o.Firmware == UEFI {
 		vars := filepath.Join(o.Dir, "OVMF_VARS.fd")
