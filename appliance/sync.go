@@ -346,34 +346,62 @@ func (d *Daemon) setPurge(cfg *config.Config) {
 // whole table.
 const purgeMax = 30 * time.Second
 
+// purgeSettle is how long a node must stay without a master group before
+// it purges: a flap (two nodes settling at start, a preemption after a
+// blip) hands flows away and back within moments, and a flow that stalled
+// meanwhile must find its entry as it left it.
+const purgeSettle = 3 * time.Second
+
 // watchHandover subscribes to the driver's transitions: when this node
-// stops being master of its last group, the flows it forwarded are the
-// peer's now, and statesync shortens their kernel timeouts (AfterMaster)
-// so that none outlives its connection here as a zombie.
+// stops being master of its last group and stays so for purgeSettle, the
+// flows it forwarded are the peer's now, and statesync shortens their
+// kernel timeouts (AfterMaster) so that none outlives its connection here
+// as a zombie. Becoming master again first cancels the purge.
 func (d *Daemon) watchHandover(drv *driver.Driver) {
-	drv.OnTransition(func(group uint8, from, to carp.State, _ carp.Why) {
-		if from != carp.Master || to == carp.Master {
-			return
-		}
+	var mu sync.Mutex
+	var pending *time.Timer
+	masterOfAny := func() bool {
 		for _, s := range drv.States() {
 			if s == carp.Master {
-				return
+				return true
 			}
 		}
-		r := d.sync.run.Load()
-		if r == nil {
+		return false
+	}
+	drv.OnTransition(func(group uint8, from, to carp.State, _ carp.Why) {
+		mu.Lock()
+		defer mu.Unlock()
+		if to == carp.Master && pending != nil {
+			pending.Stop()
+			pending = nil
+		}
+		if from != carp.Master || to == carp.Master || masterOfAny() || pending != nil {
 			return
 		}
-		n, _ := r.current()
-		if n == nil {
-			return
-		}
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), purgeMax)
-			defer cancel()
-			_, _ = n.AfterMaster(ctx, time.Duration(d.sync.purge.Load())) // logs its outcome
-		}()
+		pending = time.AfterFunc(purgeSettle, func() {
+			mu.Lock()
+			pending = nil
+			mu.Unlock()
+			if !masterOfAny() {
+				d.purgeHandedOver()
+			}
+		})
 	})
+}
+
+// purgeHandedOver runs statesync's AfterMaster, bounded by purgeMax.
+func (d *Daemon) purgeHandedOver() {
+	r := d.sync.run.Load()
+	if r == nil {
+		return
+	}
+	n, _ := r.current()
+	if n == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), purgeMax)
+	defer cancel()
+	_, _ = n.AfterMaster(ctx, time.Duration(d.sync.purge.Load())) // logs its outcome
 }
 
 // releaseBootHold ends the driver's boot hold: at once without state
