@@ -37,6 +37,10 @@ type Options struct {
 	Console io.Writer
 	// Version is the build's (main.version), for the dashboard.
 	Version string
+	// UIProcess is a web UI process started before Run (StartUIProcess),
+	// the UI's first life; Run discards it when the UI is off. Nil: Run
+	// starts the UI process itself.
+	UIProcess *UIProcess
 }
 
 // Daemon holds the running state: the firewall handle and the config in force.
@@ -58,6 +62,7 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	defer opts.UIProcess.Discard() // unless startUI took it
 	logs := newLogRing()
 	d := &Daemon{opts: opts, log: slog.New(&logHandler{next: opts.Logger.Handler(), ring: logs}), net: netconf.New(0)}
 	d.ui.logs, d.ui.now, d.ui.started = logs, time.Now, time.Now()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -74,6 +75,46 @@ func startChild(argv, env []string, console io.Writer) (*child, error) {
 		return nil, err
 	}
 	return &child{pid: cmd.Process.Pid, conn: conn, exited: exited, kill: cmd.Process.Kill}, nil
+}
+
+// UIProcess is a web UI process started before the daemon knows its
+// config: PID 1's early start (boot/latestart.go), where the UI's Go
+// runtime and page templates get ready while PID 1 waits for the config
+// stick. The daemon takes it as the UI's first life (Options.UIProcess),
+// or discards it when the UI is off.
+type UIProcess struct {
+	mu sync.Mutex
+	ch *child // nil once taken or discarded
+}
+
+// StartUIProcess starts the web UI process; console gets its output.
+func StartUIProcess(console io.Writer) (*UIProcess, error) {
+	ch, err := startChild(uiArgv, nil, console)
+	if err != nil {
+		return nil, err
+	}
+	return &UIProcess{ch: ch}, nil
+}
+
+// take hands the process over, once; nil when there is none.
+func (p *UIProcess) take() *child {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ch := p.ch
+	p.ch = nil
+	return ch
+}
+
+// Discard kills the process unless the daemon took it; nil is fine.
+func (p *UIProcess) Discard() {
+	if ch := p.take(); ch != nil {
+		ch.conn.Close()
+		_ = ch.kill()
+		<-ch.exited
+	}
 }
 
 // stop waits up to grace for the child to exit (its socket is closed, so

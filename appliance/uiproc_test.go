@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -252,3 +253,54 @@ func (noBackend) Conntrack(context.Context, webui.ConnQuery) (webui.ConnPage, er
 	return webui.ConnPage{}, webui.ErrUnavailable
 }
 func (noBackend) Logs(uint64, int) []webui.LogLine { return nil }
+
+// An early-started UI process (PID 1's early start) waits for its
+// start-up data and becomes the runner's first life; one the daemon does
+// not take is killed by Discard.
+func TestEarlyUIProcess(t *testing.T) {
+	t.Setenv(workerEnv, "1") // StartUIProcess passes the environment on
+	ui, err := StartUIProcess(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := ui.ch.pid
+	spare, err := StartUIProcess(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sparePID := spare.ch.pid
+	spare.Discard()
+	spare.Discard() // twice is fine
+	if err := unix.Kill(sparePID, 0); err != unix.ESRCH {
+		t.Errorf("discarded UI process %d still there: %v", sparePID, err)
+	}
+
+	msgs := make(chan string, 100)
+	log := slog.New(msgHandler{msgs})
+	r := newUIRunner(log, io.Discard, []string{"/proc/self/exe"})
+	r.env = []string{workerEnv + "=1"}
+	r.early = ui
+	dir := t.TempDir()
+	addr := freePort(t)
+	remote.ServeBackend(r.mux, noBackend{})
+	remote.ServeLog(r.mux, log)
+	remote.Handle(r.mux, uiInitMethod, func(context.Context, struct{}) (uiInit, error) {
+		return uiInit{StateDir: dir, Hostname: "fw", Addrs: []netip.AddrPort{addr}}, nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.run(ctx)
+	wait(t, msgs, "web UI listening")
+	r.mu.Lock()
+	pid := r.pid
+	r.mu.Unlock()
+	if pid != early {
+		t.Errorf("the runner's UI process is %d, want the early one, %d", pid, early)
+	}
+	ui.Discard() // taken: a no-op
+	if err := unix.Kill(early, 0); err != nil {
+		t.Errorf("Discard after the take killed the runner's process: %v", err)
+	}
+	cancel()
+	<-r.done
+}

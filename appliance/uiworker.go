@@ -43,6 +43,9 @@ const (
 	listenRetryMax = 30 * time.Second
 )
 
+// uiInitTimeout bounds the wait for the daemon's start-up data.
+const uiInitTimeout = 2 * time.Minute
+
 // RunUIWorker runs the web UI process until ctx ends or the daemon at the
 // other end of nc goes away.
 func RunUIWorker(ctx context.Context, nc net.Conn, console io.Writer) error {
@@ -50,6 +53,7 @@ func RunUIWorker(ctx context.Context, nc net.Conn, console io.Writer) error {
 		return err
 	}
 	uiProcs()
+	webui.Preload() // while the daemon gets to its uiInit answer
 	w := &uiWorker{console: console, listen: newListenAddrs()}
 	var be atomic.Pointer[remote.Backend]
 	mux := remote.Mux{}
@@ -82,7 +86,11 @@ func RunUIWorker(ctx context.Context, nc net.Conn, console io.Writer) error {
 	}()
 	w.log = slog.New(remote.NewLogHandler(c, slog.LevelInfo))
 
-	in, err := remote.Call[struct{}, uiInit](ctx, c, uiInitMethod, struct{}{})
+	// An early-started process (UIProcess) waits here while PID 1 looks
+	// for the config stick, up to 15 s, and the daemon applies the config.
+	ictx, icancel := context.WithTimeout(ctx, uiInitTimeout)
+	in, err := remote.Call[struct{}, uiInit](ictx, c, uiInitMethod, struct{}{})
+	icancel()
 	if err != nil {
 		return fmt.Errorf("appliance: ui worker: %w", err)
 	}
@@ -94,7 +102,7 @@ func RunUIWorker(ctx context.Context, nc net.Conn, console io.Writer) error {
 		peer = remote.NewPeer(c, backend)
 	}
 	// On the stick PID 1 mounted read-only, each write remounts it.
-	stick := stickrw.FromEnv(os.Getenv, in.StateDir)
+	stick := stickrw.FromEnv(in.stickEnv, in.StateDir)
 	auditLog := audit.NewFileLog(filepath.Join(in.StateDir, uiAuditFile), 0, 0)
 	auditLog.Stick = stick
 	srv, err := webui.New(webui.Options{

@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
 	"time"
 
+	"rampart/boot/stick"
 	"rampart/config"
 	"rampart/config/store"
 	"rampart/webui/configsync"
@@ -67,14 +69,30 @@ type uiInit struct {
 	SessionIdle time.Duration
 	Peer        bool // a config sync link exists; false: no pushes
 	Addrs       []netip.AddrPort
+	// The stick PID 1 mounted (stick.EnvDir, stick.EnvFS), for the UI's
+	// writes: passed here, not in the environment, because an early
+	// started UI process (UIProcess) was running before PID 1 knew it.
+	StickDir, StickFS string
+}
+
+// stickEnv looks up stick.EnvDir and stick.EnvFS as the daemon saw them.
+func (in uiInit) stickEnv(key string) string {
+	switch key {
+	case stick.EnvDir:
+		return in.StickDir
+	case stick.EnvFS:
+		return in.StickFS
+	}
+	return ""
 }
 
 // uiRunner supervises the UI process.
 type uiRunner struct {
 	log     *slog.Logger
-	console io.Writer // the child's stdout and stderr; nil: /dev/null
-	argv    []string  // the child's command line
-	env     []string  // extra environment (tests)
+	console io.Writer  // the child's stdout and stderr; nil: /dev/null
+	argv    []string   // the child's command line
+	env     []string   // extra environment (tests)
+	early   *UIProcess // started before the daemon; its first life
 	mux     remote.Mux
 	// onExit runs after each life of the child (revert an unconfirmed
 	// change); nil: nothing.
@@ -99,11 +117,13 @@ type uiRunner struct {
 func (d *Daemon) startUI(ctx context.Context, cfg *config.Config) {
 	dir := d.ui.src.dir
 	if dir == "" {
+		d.opts.UIProcess.Discard()
 		d.log.Warn("web UI off: no state dir to keep its password, certificate and history; " +
 			"run with --state-dir DIR, or keep the config as rampart.yaml in a directory of its own")
 		return
 	}
-	r := newUIRunner(d.log, d.opts.Console, []string{"/proc/self/exe", uiWorkerCommand})
+	r := newUIRunner(d.log, d.opts.Console, uiArgv)
+	r.early = d.opts.UIProcess
 	r.listen.set(managementAddrs(cfg))
 	remote.ServeBackend(r.mux, uiBackend{d, r})
 	remote.ServePeer(r.mux, d.syncPeer)
@@ -113,6 +133,7 @@ func (d *Daemon) startUI(ctx context.Context, cfg *config.Config) {
 		return uiInit{
 			StateDir: dir, Hostname: cfg.Hostname, SessionIdle: time.Duration(cfg.WebUI.SessionIdle),
 			Peer: d.syncPeer() != nil, Addrs: r.listen.get(),
+			StickDir: os.Getenv(stick.EnvDir), StickFS: os.Getenv(stick.EnvFS),
 		}, nil
 	})
 	r.onExit = d.revertUncommitted
@@ -123,6 +144,9 @@ func (d *Daemon) startUI(ctx context.Context, cfg *config.Config) {
 // uiWorkerCommand is the hidden subcommand of cmd/rampart that runs
 // RunUIWorker.
 const uiWorkerCommand = "ui-worker"
+
+// uiArgv starts the UI process.
+var uiArgv = []string{"/proc/self/exe", uiWorkerCommand}
 
 func newUIRunner(log *slog.Logger, console io.Writer, argv []string) *uiRunner {
 	return &uiRunner{log: log, console: console, argv: argv, mux: remote.Mux{}, listen: newListenAddrs(), done: make(chan struct{})}
@@ -324,7 +348,11 @@ func (r *uiRunner) run(ctx context.Context) {
 // once runs one life of the child: start, tell it where to listen
 // whenever that changes, and stop it when ctx ends.
 func (r *uiRunner) once(ctx context.Context) error {
-	ch, err := startChild(r.argv, r.env, r.console)
+	ch := r.early.take()
+	var err error
+	if ch == nil {
+		ch, err = startChild(r.argv, r.env, r.console)
+	}
 	if err != nil {
 		return err
 	}

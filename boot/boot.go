@@ -64,6 +64,9 @@ type booter struct {
 	cfg     *bootConfig
 	loader  *Loader // nil if the module index is unusable
 	watch   *stickWatch
+	sup     *supervisor   // the appliance's (services.go)
+	exe     string        // this binary, which the supervisor runs
+	gate    chan struct{} // closed when the appliance may start for real
 	uiUp    chan struct{} // closed when the web UI first listens
 	uiOnce  sync.Once
 	cancel  context.CancelFunc
@@ -95,6 +98,7 @@ func start(version string) (*booter, error) {
 	b.optional("hostname", setHostname("rampart"))
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
+	b.newSupervisor(ctx)
 	if err := b.prepare(ctx); err != nil {
 		cancel()
 		return nil, err
@@ -119,6 +123,10 @@ func (b *booter) prepare(ctx context.Context) error {
 	go func() {
 		defer close(modsDone)
 		b.loadModules(l)
+		// The stick is a second or so away still (usb-storage's settle
+		// delay): the appliance starts its Go runtime and web UI process
+		// meanwhile, and waits for its config (latestart.go).
+		b.startEarly(ctx)
 	}()
 	cfg, err := findConfig(ctx, b.log, func(fstype string) {
 		if l != nil {

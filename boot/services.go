@@ -11,23 +11,27 @@ import (
 	"rampart/config/store"
 )
 
-// runServices starts the supervised appliance and the stick watch.
-func (b *booter) runServices(ctx context.Context) {
+// newSupervisor makes the appliance's supervisor. Its first start is
+// early (latestart.go): startEarly runs it once the modules are in, and
+// runServices opens the gate once the config is known.
+func (b *booter) newSupervisor(ctx context.Context) {
 	exe, err := os.Executable()
 	if err != nil {
 		exe = "/init"
 	}
-	env := []string{"PATH=/sbin", "HOME=/"}
-	if b.cfg.mount != nil {
-		// The appliance remounts the stick for its writes: stick.FromEnv.
-		env = append(env, stick.EnvDir+"="+b.cfg.mount.Dir, stick.EnvFS+"="+b.cfg.mount.Dev.FSType)
-	}
-	sup := &supervisor{
+	b.exe, b.gate = exe, make(chan struct{})
+	b.sup = &supervisor{
 		c: child{
-			path: exe,
-			args: b.childArgs,
-			env:  env,
-			out:  b.con,
+			path:     exe,
+			args:     func(restarts int) []string { return append([]string{"run"}, b.runArgs(restarts)...) },
+			env:      []string{"PATH=/sbin", "HOME=/"},
+			extraEnv: b.stickEnv,
+			early: &earlyStart{
+				args:    []string{"run", ArgsFDFlag, "3"},
+				gate:    b.gate,
+				message: func() LateStart { return LateStart{Args: b.runArgs(0), Env: b.stickEnv()} },
+			},
+			out: b.con,
 			onLine: func(restarts int, line string) {
 				switch {
 				case isReady(line):
@@ -40,10 +44,30 @@ func (b *booter) runServices(ctx context.Context) {
 		},
 		r: b.reaper, log: b.log, clock: realClock{},
 	}
+}
+
+// startEarly starts the supervisor, and so the appliance's early start.
+func (b *booter) startEarly(ctx context.Context) {
+	b.wg.Add(1)
+	go func() { defer b.wg.Done(); b.sup.run(ctx) }()
+}
+
+// stickEnv tells the appliance where the stick is, for its writes
+// (stick.FromEnv); none without a stick.
+func (b *booter) stickEnv() []string {
+	if b.cfg == nil || b.cfg.mount == nil {
+		return nil
+	}
+	return []string{stick.EnvDir + "=" + b.cfg.mount.Dir, stick.EnvFS + "=" + b.cfg.mount.Dev.FSType}
+}
+
+// runServices lets the early-started appliance go on with the config
+// found, and starts the stick watch.
+func (b *booter) runServices(ctx context.Context) {
 	b.watch = &stickWatch{log: b.log, m: b.cfg.mount}
-	b.timeExec(exe)
-	b.wg.Add(2)
-	go func() { defer b.wg.Done(); sup.run(ctx) }()
+	b.timeExec(b.exe)
+	close(b.gate)
+	b.wg.Add(1)
 	go func() { defer b.wg.Done(); b.watch.run(ctx, 2*time.Second) }()
 }
 
@@ -51,7 +75,7 @@ func (b *booter) runServices(ctx context.Context) {
 // the late modules wait for the web UI after the appliance is ready.
 const lateWait = 5 * time.Second
 
-// childArgs picks the appliance's config and state dir for each start:
+// runArgs picks the appliance's config and state dir for each start:
 //   - the stick, as its store: --config /stick/rampart.yaml (the appliance
 //     keeps its config store and web UI state there);
 //   - a stick with no valid config: --state-dir /stick, which the
@@ -62,8 +86,8 @@ const lateWait = 5 * time.Second
 //
 // RAMPART_RESTARTS (set by the supervisor) tells the appliance how often
 // it has been restarted, so that CARP can start demoted after a crash.
-func (b *booter) childArgs(restarts int) []string {
-	args := []string{"run", "--log-format", "text"}
+func (b *booter) runArgs(restarts int) []string {
+	args := []string{"--log-format", "text"}
 	switch m := b.watch.mount(); {
 	case m != nil && b.cfg.path != "":
 		return append(args, "--config", filepath.Join(m.Dir, store.CurrentFile))

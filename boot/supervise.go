@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,9 +55,24 @@ type child struct {
 	// starts before this one.
 	args func(restarts int) []string
 	env  []string
-	out  io.Writer // the consoles
+	// extraEnv, if set, adds to env at each start; PID 1 knows the stick
+	// only once the early start's gate opens.
+	extraEnv func() []string
+	// early, if set, makes the first start early (latestart.go).
+	early *earlyStart
+	out   io.Writer // the consoles
 	// onLine sees every line the child writes, for the ready message.
 	onLine func(restarts int, line string)
+}
+
+// earlyStart starts the first child at once with args, and holds the
+// arguments of its real start back until gate closes; they go to the
+// child's fd 3 then.
+type earlyStart struct {
+	args []string
+	gate <-chan struct{}
+	// message is the real start's arguments and environment.
+	message func() LateStart
 }
 
 // supervisor runs the appliance as a child of PID 1 and restarts it with
@@ -94,9 +110,12 @@ func (s *supervisor) once(ctx context.Context, restarts int) error {
 	if err != nil {
 		return fmt.Errorf("supervise: %w", err)
 	}
-	cmd := exec.Command(s.c.path, s.c.args(restarts)...)
-	cmd.Args[0] = "rampart"
-	cmd.Env = append(s.c.env, "RAMPART_RESTARTS="+strconv.Itoa(restarts))
+	cmd, late, err := s.command(restarts)
+	if err != nil {
+		pr.Close()
+		pw.Close()
+		return err
+	}
 	cmd.Stdout, cmd.Stderr = pw, pw
 	// Its own process group, so that ctrl-c on a console never reaches it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -107,6 +126,14 @@ func (s *supervisor) once(ctx context.Context, restarts int) error {
 		return cmd.Process.Pid, nil
 	})
 	pw.Close()
+	if late != nil {
+		cmd.ExtraFiles[0].Close() // the child's end
+		if err == nil {
+			go s.sendLate(ctx, late)
+		} else {
+			late.Close()
+		}
+	}
 	if err != nil {
 		pr.Close()
 		return fmt.Errorf("supervise: start: %w", err)
@@ -133,6 +160,46 @@ func (s *supervisor) once(ctx context.Context, restarts int) error {
 	case <-drain.C:
 	}
 	return exitError(ws)
+}
+
+// command builds the child of one start. The first of an early start
+// also returns the pipe its arguments go down (sendLate).
+func (s *supervisor) command(restarts int) (*exec.Cmd, *os.File, error) {
+	env := append(slices.Clip(s.c.env), "RAMPART_RESTARTS="+strconv.Itoa(restarts))
+	if restarts == 0 && s.c.early != nil {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, nil, fmt.Errorf("supervise: %w", err)
+		}
+		cmd := exec.Command(s.c.path, s.c.early.args...)
+		cmd.Args[0] = "rampart"
+		cmd.Env = env
+		cmd.ExtraFiles = []*os.File{r}
+		return cmd, w, nil
+	}
+	cmd := exec.Command(s.c.path, s.c.args(restarts)...)
+	cmd.Args[0] = "rampart"
+	if s.c.extraEnv != nil {
+		env = append(env, s.c.extraEnv()...)
+	}
+	cmd.Env = env
+	return cmd, nil, nil
+}
+
+// sendLate waits for the early start's gate and sends the child its
+// arguments; when ctx ends first, it closes the pipe unwritten and the
+// child exits.
+func (s *supervisor) sendLate(ctx context.Context, w *os.File) {
+	select {
+	case <-s.c.early.gate:
+		ls := s.c.early.message()
+		s.log.Debug("appliance arguments sent", "args", ls.Args, "uptime_ms", uptime().Milliseconds())
+		if err := sendLateStart(w, ls); err != nil {
+			s.log.Error("appliance start", "err", err)
+		}
+	case <-ctx.Done():
+		w.Close()
+	}
 }
 
 // relay copies the child's output to the consoles line by line.

@@ -85,11 +85,10 @@ func (s *Server) serveTLS(ctx context.Context, lns []net.Listener) error {
 	s.mu.Lock()
 	s.certs = m
 	s.mu.Unlock()
-	if err := s.checkCertificate(m, true); err != nil {
-		if _, ok := m.Current(); !ok {
-			closeAll(lns)
-			return err
-		}
+	save, err := s.checkCertificate(m, true)
+	if _, ok := m.Current(); !ok {
+		closeAll(lns)
+		return err
 	}
 	srv := s.httpServer(m)
 	g, gctx := errgroup.WithContext(ctx)
@@ -105,6 +104,12 @@ func (s *Server) serveTLS(ctx context.Context, lns []net.Listener) error {
 		s.sampleTrafficEvery(gctx)
 		return nil
 	})
+	if save != nil { // a new certificate: serve first, then write it to the stick
+		g.Go(func() error {
+			save()
+			return nil
+		})
+	}
 	g.Go(func() error {
 		s.maintainCertificate(gctx, m)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
@@ -139,29 +144,38 @@ func (s *Server) maintainCertificate(ctx context.Context, m *certs.Manager) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.checkCertificate(m, false)
+			if save, _ := s.checkCertificate(m, false); save != nil {
+				save()
+			}
 		}
 	}
 }
 
-// checkCertificate runs m.Ensure and shows the certificate on the console
-// at start and whenever it is new. Errors are logged and returned.
-func (s *Server) checkCertificate(m *certs.Manager, atStart bool) error {
-	_, created, err := m.Ensure()
+// checkCertificate makes sure m has a certificate in use (EnsureLater)
+// and shows it on the console at start and whenever it is new. A new one
+// still has to be kept: save, non-nil then, writes it to the store and
+// logs a failure. Errors are logged and returned.
+func (s *Server) checkCertificate(m *certs.Manager, atStart bool) (save func(), err error) {
+	_, keep, err := m.EnsureLater()
 	if err != nil {
 		s.log.Error("webui: HTTPS certificate", "err", err)
 	}
 	info, ok := m.Current()
 	if !ok {
-		return err
+		return nil, err
 	}
-	if created {
+	if keep != nil {
 		s.log.Info("webui: new HTTPS certificate", "sha256", info.Fingerprint, "not_after", info.NotAfter)
+		save = func() {
+			if err := keep(); err != nil {
+				s.log.Error("webui: HTTPS certificate", "err", err)
+			}
+		}
 	}
-	if (created || atStart) && s.opts.OnCertificate != nil {
+	if (keep != nil || atStart) && s.opts.OnCertificate != nil {
 		s.opts.OnCertificate(info)
 	}
-	return err
+	return save, err
 }
 
 func closeAll(lns []net.Listener) {

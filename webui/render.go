@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v5"
 )
@@ -39,6 +40,16 @@ type pageData struct {
 
 // shared templates are parsed with every page and are not pages.
 var sharedTemplates = []string{"templates/layout.html", "templates/partials.html"}
+
+// loadPages parses the pages once per process: every Server shares them
+// (a parsed template is safe for concurrent use).
+var loadPages = sync.OnceValues(parsePages)
+
+// Preload parses the page templates in the background, so that New finds
+// them ready. The UI process calls it first thing: under emulation the
+// parse took 0.35-0.45 s of a boot, and the process would otherwise wait
+// idle for the daemon meanwhile (docs/benchmarks.md, boot).
+func Preload() { go loadPages() }
 
 // parsePages parses each page with the shared layout and partials.
 func parsePages() (map[string]*template.Template, error) {

@@ -160,7 +160,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webui: new: %w", err)
 	}
-	pages, err := parsePages()
+	pages, err := loadPages()
 	if err != nil {
 		return nil, fmt.Errorf("webui: new: %w", err)
 	}

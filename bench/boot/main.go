@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"time"
 
+	"rampart/image"
 	"rampart/image/vmtest"
 )
 
@@ -49,6 +50,8 @@ func main() {
 	initrd := flag.String("initrd", "out/initrd.img", "its initramfs, for the size")
 	runs := flag.Int("runs", 3, "boots; the median is reported")
 	icount := flag.Bool("icount", false, "TCG with the guest clock counted in instructions (qemu -icount shift=1,sleep=off): repeatable figures for A/B runs, not real time")
+	flag.BoolVar(&showConsole, "console", false, "copy each boot's serial console to stderr")
+	flag.StringVar(&kernelAppend, "append", "", "boot out/vmlinuz and the initramfs directly with the image's command line and these words added (rampart.debug, say), instead of the ISO's boot loader")
 	flag.Parse()
 	if err := run(*iso, *initrd, *runs, *icount); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-boot:", err)
@@ -94,6 +97,12 @@ func run(iso, initrd string, runs int, icount bool) error {
 	return nil
 }
 
+// Diagnosis (-console, -append): not part of the reported figure.
+var (
+	showConsole  bool
+	kernelAppend string
+)
+
 func bootOnce(ctx context.Context, iso, accel string, icount bool, dir string) (int, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
@@ -102,7 +111,16 @@ func bootOnce(ctx context.Context, iso, accel string, icount bool, dir string) (
 	if err := (vmtest.Stick{Files: map[string][]byte{"rampart.yaml": []byte(stickConfig)}}).Make(stick); err != nil {
 		return 0, err
 	}
-	vm, err := vmtest.Start(ctx, vmtest.Options{ISO: iso, Firmware: vmtest.BIOS, Boot: vmtest.CD, Stick: stick, Accel: accel, Dir: dir, Icount: icount})
+	opts := vmtest.Options{ISO: iso, Firmware: vmtest.BIOS, Boot: vmtest.CD, Stick: stick, Accel: accel, Dir: dir, Icount: icount}
+	if showConsole {
+		opts.Console = os.Stderr
+	}
+	if kernelAppend != "" {
+		opts.Kernel = filepath.Join(filepath.Dir(iso), "vmlinuz")
+		opts.Initrd = filepath.Join(filepath.Dir(iso), "initrd.img")
+		opts.Append = image.Cmdline + " " + kernelAppend
+	}
+	vm, err := vmtest.Start(ctx, opts)
 	if err != nil {
 		return 0, err
 	}

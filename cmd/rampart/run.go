@@ -8,25 +8,44 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"rampart/appliance"
+	"rampart/boot"
 	"rampart/internal/gctune"
 )
 
 // runCmd is the daemon. SIGHUP reloads; SIGTERM and SIGINT stop it and
 // leave the firewall in force.
 func runCmd(ctx context.Context, args []string, stderr io.Writer) int {
+	return runWith(ctx, args, stderr, nil)
+}
+
+// runWith runs the daemon; ui, if set, is its early-started web UI
+// process.
+func runWith(ctx context.Context, args []string, stderr io.Writer, ui *appliance.UIProcess) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file (default: the embedded default config)")
 	stateDir := fs.String("state-dir", "", "config store and web UI state (default: the config's directory if it is named rampart.yaml; else none and the web UI is off)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	argsFD := fs.Int(strings.TrimPrefix(boot.ArgsFDFlag, "--"), -1, "internal, for PID 1: start now, read the real arguments from this file descriptor (boot/latestart.go)")
 	if err := fs.Parse(args); err != nil {
+		ui.Discard()
 		return 2
+	}
+	if *argsFD >= 0 {
+		if ui != nil { // the real arguments asked for another early start
+			ui.Discard()
+			fmt.Fprintln(stderr, "rampart run: "+boot.ArgsFDFlag+" given twice")
+			return 2
+		}
+		return earlyRun(ctx, *argsFD, stderr)
 	}
 	logger, err := newLogger(stderr, *logFormat)
 	if err != nil {
+		ui.Discard()
 		fmt.Fprintln(stderr, "rampart run:", err)
 		return 2
 	}
@@ -41,12 +60,34 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	reload := make(chan struct{}, 1)
 	go forwardReloads(ctx, hup, reload)
 
-	err = appliance.Run(ctx, appliance.Options{ConfigPath: *path, StateDir: *stateDir, Logger: logger, Reload: reload, Console: stderr, Version: version})
+	err = appliance.Run(ctx, appliance.Options{ConfigPath: *path, StateDir: *stateDir, Logger: logger, Reload: reload, Console: stderr, Version: version, UIProcess: ui})
 	if err != nil {
 		logger.Error("exiting", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// earlyRun is PID 1's early start of the daemon (boot/latestart.go): it
+// starts the web UI process, then waits on fd for the arguments and
+// environment of the real start.
+func earlyRun(ctx context.Context, fd int, stderr io.Writer) int {
+	ui, err := appliance.StartUIProcess(stderr)
+	if err != nil { // the daemon starts one itself later
+		fmt.Fprintln(stderr, "rampart run: early web UI start:", err)
+	}
+	f := os.NewFile(uintptr(fd), "start-arguments")
+	ls, err := boot.ReadLateStart(f)
+	f.Close()
+	if err == nil {
+		err = ls.Apply()
+	}
+	if err != nil {
+		ui.Discard()
+		fmt.Fprintln(stderr, "rampart run:", err)
+		return 2
+	}
+	return runWith(ctx, ls.Args, stderr, ui)
 }
 
 // forwardReloads turns SIGHUPs into reload requests, folding a burst of

@@ -89,24 +89,44 @@ func NewManager(store Store, cfg Config, now func() time.Time) *Manager {
 // certificate (and so a new fingerprint). If saving fails, the new
 // certificate is still served from memory and the error is returned.
 func (m *Manager) Ensure() (info Info, created bool, err error) {
+	info, save, err := m.EnsureLater()
+	if save != nil {
+		return info, true, save()
+	}
+	return info, false, err
+}
+
+// EnsureLater is Ensure, except that a new certificate is only put in
+// use, and save, non-nil then, keeps it in the store: a server can listen
+// first and write to the stick after (the write remounts the stick and
+// flushes it, a quarter of a second under emulation at boot).
+func (m *Manager) EnsureLater() (info Info, save func() error, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cur := m.cur.Load(); cur != nil && m.usable(cur.info) {
-		return cur.info, false, nil
+		return cur.info, nil, nil
 	}
 	if l, err := m.load(); err == nil && m.usable(l.info) {
 		m.cur.Store(l)
-		return l.info, false, nil
+		return l.info, nil, nil
 	}
 	bundle, l, err := m.generate()
 	if err != nil {
-		return Info{}, false, err
+		return Info{}, nil, err
 	}
 	m.cur.Store(l)
-	if err := m.store.Save(bundle); err != nil {
-		return l.info, true, fmt.Errorf("certs: keep new certificate: %w", err)
+	save = func() error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.cur.Load() != l { // replaced meanwhile: keep the newer one
+			return nil
+		}
+		if err := m.store.Save(bundle); err != nil {
+			return fmt.Errorf("certs: keep new certificate: %w", err)
+		}
+		return nil
 	}
-	return l.info, true, nil
+	return l.info, save, nil
 }
 
 // Current describes the certificate in use; ok is false before Ensure.

@@ -211,3 +211,44 @@ func TestDirStoreRemountsStick(t *testing.T) {
 		t.Errorf("remounts (-want +got):\n%s", diff)
 	}
 }
+
+// EnsureLater puts a new certificate in use at once and leaves the write
+// to the caller (a server listens first, then writes to the stick); a
+// certificate replaced before its save is not written over the newer one.
+func TestEnsureLaterSavesWhenAsked(t *testing.T) {
+	st, clk := setup(t)
+	m := NewManager(st, testCfg, clk.Now)
+	info, save, err := m.EnsureLater()
+	if err != nil || save == nil {
+		t.Fatalf("EnsureLater: save %v, err %v; want a save for a new certificate", save != nil, err)
+	}
+	if cur, ok := m.Current(); !ok || cur.Fingerprint != info.Fingerprint {
+		t.Fatalf("certificate not in use before the save")
+	}
+	if st.saves != 0 {
+		t.Fatalf("saved %d times before save was called", st.saves)
+	}
+	if err := save(); err != nil || st.saves != 1 {
+		t.Fatalf("save: err %v, saves %d", err, st.saves)
+	}
+	if _, again, _ := m.EnsureLater(); again != nil {
+		t.Error("a second EnsureLater wants to save again")
+	}
+
+	// Renewal replaces the certificate before the first one's save ran.
+	st2, clk2 := setup(t)
+	m2 := NewManager(st2, testCfg, clk2.Now)
+	_, stale, _ := m2.EnsureLater()
+	clk2.Advance(DefaultValidity)
+	_, fresh, _ := m2.EnsureLater()
+	if stale == nil || fresh == nil {
+		t.Fatal("want two new certificates")
+	}
+	if err := fresh(); err != nil {
+		t.Fatal(err)
+	}
+	kept := st2.bundle
+	if err := stale(); err != nil || string(st2.bundle) != string(kept) {
+		t.Errorf("the stale save overwrote the newer certificate (err %v)", err)
+	}
+}
