@@ -44,7 +44,7 @@ General {
 	UNIX {
 		Path %[3]s/conntrackd.ctl
 	}
-	NetlinkBufferSize 2097152
+	NetlinkBufferSize 67108864
 	NetlinkBufferSizeMaxGrowth 67108864
 	Filter From Kernelspace {
 		Protocol Accept {
