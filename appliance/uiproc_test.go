@@ -54,18 +54,8 @@ func TestUIProcess(t *testing.T) {
 	floorThreads(t, unix.SCHED_FIFO, 1)
 	t.Cleanup(func() { floorThreads(t, unix.SCHED_NORMAL, 0) })
 
-	msgs := make(chan string, 100)
-	log := slog.New(msgHandler{msgs})
 	var console syncBuffer
-	r := newUIRunner(log, &console, []string{"/proc/self/exe"})
-	r.env = []string{workerEnv + "=1"}
-	dir := t.TempDir()
-	addr := freePort(t)
-	remote.ServeBackend(r.mux, noBackend{})
-	remote.ServeLog(r.mux, log)
-	remote.Handle(r.mux, uiInitMethod, func(context.Context, struct{}) (uiInit, error) {
-		return uiInit{StateDir: dir, Hostname: "fw", Addrs: []netip.AddrPort{addr}}, nil
-	})
+	r, msgs := testRunner(t, &console)
 	exits := make(chan struct{}, 10)
 	r.onExit = func() { exits <- struct{}{} }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -129,6 +119,25 @@ func TestUIProcess(t *testing.T) {
 	if !strings.Contains(console.String(), "setup token") {
 		t.Errorf("no setup-token banner on the console:\n%s", console.String())
 	}
+}
+
+// testRunner is a UI runner whose child is this test binary as the UI
+// process, with no backend, serving on a free loopback port; msgs gets
+// the log messages.
+func testRunner(t *testing.T, console io.Writer) (*uiRunner, <-chan string) {
+	t.Helper()
+	msgs := make(chan string, 100)
+	log := slog.New(msgHandler{msgs})
+	r := newUIRunner(log, console, []string{"/proc/self/exe"})
+	r.env = []string{workerEnv + "=1"}
+	dir := t.TempDir()
+	addr := freePort(t)
+	remote.ServeBackend(r.mux, noBackend{})
+	remote.ServeLog(r.mux, log)
+	remote.Handle(r.mux, uiInitMethod, func(context.Context, struct{}) (uiInit, error) {
+		return uiInit{StateDir: dir, Hostname: "fw", Addrs: []netip.AddrPort{addr}}, nil
+	})
+	return r, msgs
 }
 
 // freePort is a loopback port nothing listens on (the UI refuses port 0).
@@ -275,18 +284,8 @@ func TestEarlyUIProcess(t *testing.T) {
 		t.Errorf("discarded UI process %d still there: %v", sparePID, err)
 	}
 
-	msgs := make(chan string, 100)
-	log := slog.New(msgHandler{msgs})
-	r := newUIRunner(log, io.Discard, []string{"/proc/self/exe"})
-	r.env = []string{workerEnv + "=1"}
+	r, msgs := testRunner(t, io.Discard)
 	r.early = ui
-	dir := t.TempDir()
-	addr := freePort(t)
-	remote.ServeBackend(r.mux, noBackend{})
-	remote.ServeLog(r.mux, log)
-	remote.Handle(r.mux, uiInitMethod, func(context.Context, struct{}) (uiInit, error) {
-		return uiInit{StateDir: dir, Hostname: "fw", Addrs: []netip.AddrPort{addr}}, nil
-	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go r.run(ctx)
