@@ -79,3 +79,28 @@ func TestCache(t *testing.T) {
 		t.Errorf("flow 5 mark %d, want 9", e.Mark)
 	}
 }
+
+// TestCacheKeepsEntries: what the cache keeps of an entry, in bytes,
+// gives the same entry back.
+func TestCacheKeepsEntries(t *testing.T) {
+	v6 := ctnl.Tuple{Src: addr("fd00::2"), Dst: addr("fd00:1::2"), Proto: 58, ICMPID: 9, ICMPType: 128}
+	v6r := v6.Reverse()
+	v6r.Src = addr("fd00:2::9")
+	mapped := ctnl.Tuple{Src: addr("::ffff:10.0.0.1"), Dst: addr("fd00::1"), Proto: 17, SrcPort: 1, DstPort: 2}
+	entries := map[string]ctnl.Entry{
+		"tcp":        tcpFlow(7, 3),
+		"masquerade": masqFlow(9),
+		"icmpv6 dnat": {ID: 4, Orig: v6, Reply: v6r, Status: ctnl.StatusConfirmed | ctnl.StatusDstNAT, Timeout: 20, Mark: 5, Zone: 2,
+			DNAT: &ctnl.NAT{Addr: addr("fd00:2::9"), Port: 9}},
+		"no reply":  {Orig: ctnl.Tuple{Src: addr("10.0.0.1"), Dst: addr("10.0.0.2"), Proto: 47}, Timeout: 1},
+		"v4 mapped": {Orig: mapped, Reply: mapped.Reverse(), Timeout: 1},
+	}
+	for name, e := range entries {
+		c := NewCache(10)
+		c.Apply([]Record{{Op: OpUpdate, Entry: e}})
+		got, ok := c.Get(KeyOf(&e))
+		if d := diff(e, got); !ok || d != "" {
+			t.Errorf("%s: found %v (-want +got):\n%s", name, ok, d)
+		}
+	}
+}

@@ -104,18 +104,21 @@
 //
 // A change waits at most Tuning.FlushDelay (5 ms) for others to share its
 // frame; a frame's worth (Tuning.FrameEntries) goes at once. At most
-// Tuning.Window frames are in flight. When the peer or the link is slow,
-// the policy is, in order:
+// Tuning.Window frames are in flight. While the window has room, changes
+// are encoded into frames as they come, one record per event; frames
+// built and not yet written count against the window. When the peer or
+// the link is slow, the policy is, in order:
 //
 //  1. stop writing once the window is full;
 //  2. keep only the latest change per flow in the pending queue (counted
-//     as coalesced; nothing is lost);
+//     as coalesced; nothing is lost), which takes every change from then
+//     until it is empty again;
 //  3. when the queue holds Tuning.MaxPending flows, drop changes for new
 //     flows (counted as drops, reason pending_full) and schedule a resync,
 //     which clears the queue and sends a fresh bulk update.
 //
-// Memory is thus bounded by MaxPending flows, Window frames and one
-// snapshot. A frame unacknowledged for Tuning.PeerTimeout ends the
+// Memory is thus bounded by MaxPending flows (built records included),
+// Window frames and one snapshot. A frame unacknowledged for Tuning.PeerTimeout ends the
 // session; the sender reconnects with exponential backoff and jitter.
 // The receiver keeps at most Tuning.MaxCache flows, counting the rest.
 //

@@ -219,13 +219,8 @@ func appendSequencedBody(b []byte, f *Frame) ([]byte, error) {
 	switch f.Type {
 	case TypeEntries:
 		for i := range f.Records {
-			r := &f.Records[i]
-			if r.Op != OpUpdate && r.Op != OpDestroy {
-				return b, fmt.Errorf("record %d: %w %d", i, errFrameOp, r.Op)
-			}
-			b = append(b, byte(r.Op))
 			var err error
-			if b, err = r.Entry.AppendBinary(b); err != nil {
+			if b, err = appendRecord(b, f.Records[i].Op, &f.Records[i].Entry); err != nil {
 				return b, fmt.Errorf("record %d: %w", i, err)
 			}
 		}
@@ -233,6 +228,38 @@ func appendSequencedBody(b []byte, f *Frame) ([]byte, error) {
 		b = binary.BigEndian.AppendUint32(b, f.Count)
 	}
 	return b, nil
+}
+
+// appendRecord appends one record of an Entries frame to b, or returns
+// b as it was with the error.
+func appendRecord(b []byte, op Op, e *ctnl.Entry) ([]byte, error) {
+	if op != OpUpdate && op != OpDestroy {
+		return b, fmt.Errorf("%w %d", errFrameOp, op)
+	}
+	out, err := e.AppendBinary(append(b, byte(op)))
+	if err != nil {
+		return b, err
+	}
+	return out, nil
+}
+
+// entriesHeaderLen is the length of an Entries frame before its records.
+const entriesHeaderLen = frameHeaderLen + seqHeaderLen
+
+// putEntriesHeader fills in the header of an Entries frame built in
+// place: entriesHeaderLen bytes of room, then records (appendRecord).
+// This is how the sender builds frames of changes without a []Record in
+// between.
+func putEntriesHeader(b []byte, seq uint64, lag time.Duration) error {
+	n := len(b) - 4
+	if n > MaxFrameLen {
+		return &FrameError{TypeEntries, errFrameLong}
+	}
+	binary.BigEndian.PutUint32(b, uint32(n))
+	b[4] = byte(TypeEntries)
+	binary.BigEndian.PutUint64(b[frameHeaderLen:], seq)
+	binary.BigEndian.PutUint32(b[frameHeaderLen+8:], lagMicros(lag))
+	return nil
 }
 
 func boolByte(v bool) byte {

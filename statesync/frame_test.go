@@ -193,3 +193,31 @@ func TestMaxFrameEntries(t *testing.T) {
 		t.Errorf("a frame of %d largest records: %v", maxFrameEntries, err)
 	}
 }
+
+// TestEntriesBuiltInPlace: the sender's open frame, records appended
+// after room for the header, encodes as AppendFrame does.
+func TestEntriesBuiltInPlace(t *testing.T) {
+	f := Frame{Type: TypeEntries, Seq: 77, Lag: 1500 * time.Microsecond,
+		Records: []Record{{Op: OpUpdate, Entry: tcpFlow(1, 2)}, {Op: OpDestroy, Entry: masqFlow(3)}}}
+	want, err := AppendFrame(nil, &f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, entriesHeaderLen)
+	for _, r := range f.Records {
+		if b, err = appendRecord(b, r.Op, &r.Entry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := tcpFlow(1, 0)
+	bad.Reply.Src = addr("fd00::1")
+	if b2, err := appendRecord(b, OpUpdate, &bad); err == nil || len(b2) != len(b) {
+		t.Errorf("appendRecord of an invalid entry: %v, %d bytes added", err, len(b2)-len(b))
+	}
+	if err := putEntriesHeader(b, f.Seq, f.Lag); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, b) {
+		t.Errorf("built in place:\n%x\nwant\n%x", b, want)
+	}
+}

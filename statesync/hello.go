@@ -78,11 +78,16 @@ func writeFrame(c net.Conn, buf []byte, f *Frame, timeout time.Duration) ([]byte
 	if err != nil {
 		return buf, err
 	}
+	return b, writeBytes(c, b, timeout)
+}
+
+// writeBytes writes encoded frames, failing after timeout.
+func writeBytes(c net.Conn, b []byte, timeout time.Duration) error {
 	if err := c.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-		return b, err
+		return err
 	}
-	_, err = c.Write(b)
-	return b, err
+	_, err := c.Write(b)
+	return err
 }
 
 // clientHello sends the sender's hello and reads the answer: the

@@ -24,12 +24,17 @@ type Key struct {
 func KeyOf(e *ctnl.Entry) Key {
 	t := &e.Orig
 	k := Key{src: t.Src.As16(), dst: t.Dst.As16(), proto: t.Proto, v6: t.Src.Is6(), zone: e.Zone}
-	if t.Proto == protoICMP || t.Proto == protoICMPv6 {
-		k.a, k.b = t.ICMPID, uint16(t.ICMPType)<<8|uint16(t.ICMPCode)
-	} else {
-		k.a, k.b = t.SrcPort, t.DstPort
-	}
+	k.a, k.b = l4Of(t)
 	return k
+}
+
+// l4Of returns a tuple's L4 fields as two numbers: the ports, or the
+// ICMP identifier and type<<8|code.
+func l4Of(t *ctnl.Tuple) (a, b uint16) {
+	if t.Proto == protoICMP || t.Proto == protoICMPv6 {
+		return t.ICMPID, uint16(t.ICMPType)<<8 | uint16(t.ICMPCode)
+	}
+	return t.SrcPort, t.DstPort
 }
 
 // Protocol numbers.
@@ -74,18 +79,17 @@ const (
 // is updated in place, so a slow peer costs memory per flow, not per
 // event, and max bounds that.
 type pending struct {
-	max   int
 	m     map[Key]change
 	order []Key // every key of m once, oldest first
 }
 
-func newPending(max int) pending { return pending{max: max, m: make(map[Key]change)} }
+func newPending() pending { return pending{m: make(map[Key]change)} }
 
 func (p *pending) len() int { return len(p.m) }
 
 // add queues the change of e, or merges it into the queued change of the
-// same flow.
-func (p *pending) add(op Op, e *ctnl.Entry, now time.Time) addResult {
+// same flow. A new flow is refused when max flows are queued.
+func (p *pending) add(op Op, e *ctnl.Entry, now time.Time, max int) addResult {
 	k := KeyOf(e)
 	if old, ok := p.m[k]; ok {
 		ent := *e
@@ -95,7 +99,7 @@ func (p *pending) add(op Op, e *ctnl.Entry, now time.Time) addResult {
 		p.m[k] = change{op: op, entry: ent, since: old.since}
 		return coalesced
 	}
-	if len(p.m) >= p.max {
+	if len(p.m) >= max {
 		return refused
 	}
 	p.m[k] = change{op: op, entry: *e, since: now}

@@ -7,7 +7,8 @@ import (
 
 func TestPending(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	p := newPending(3)
+	p := newPending()
+	const limit = 3
 	a1, a2 := tcpFlow(1, 1), tcpFlow(1, 2)
 	a2.TCP = nil // an update without protoinfo
 	b := tcpFlow(2, 1)
@@ -15,12 +16,12 @@ func TestPending(t *testing.T) {
 	d := tcpFlow(4, 1)
 
 	var got []addResult
-	got = append(got, p.add(OpUpdate, &a1, t0))
-	got = append(got, p.add(OpUpdate, &b, t0.Add(time.Millisecond)))
-	got = append(got, p.add(OpUpdate, &a2, t0.Add(2*time.Millisecond)))
-	got = append(got, p.add(OpDestroy, &c, t0.Add(3*time.Millisecond)))
-	got = append(got, p.add(OpUpdate, &d, t0.Add(4*time.Millisecond))) // over the bound
-	got = append(got, p.add(OpDestroy, &b, t0.Add(5*time.Millisecond)))
+	got = append(got, p.add(OpUpdate, &a1, t0, limit))
+	got = append(got, p.add(OpUpdate, &b, t0.Add(time.Millisecond), limit))
+	got = append(got, p.add(OpUpdate, &a2, t0.Add(2*time.Millisecond), limit))
+	got = append(got, p.add(OpDestroy, &c, t0.Add(3*time.Millisecond), limit))
+	got = append(got, p.add(OpUpdate, &d, t0.Add(4*time.Millisecond), limit)) // over the bound
+	got = append(got, p.add(OpDestroy, &b, t0.Add(5*time.Millisecond), limit))
 	if d := diff([]addResult{added, added, coalesced, added, refused, coalesced}, got); d != "" {
 		t.Errorf("add results (-want +got):\n%s", d)
 	}
@@ -49,25 +50,26 @@ func TestPending(t *testing.T) {
 		t.Errorf("len after taking all = %d", p.len())
 	}
 	// A destroyed flow that comes back is a new connection: no merge.
-	p.add(OpDestroy, &a1, t0)
-	p.add(OpUpdate, &a2, t0)
+	p.add(OpDestroy, &a1, t0, limit)
+	p.add(OpUpdate, &a2, t0, limit)
 	recs, _ = p.take(10, nil)
 	if d := diff([]Record{{Op: OpUpdate, Entry: a2}}, recs); d != "" {
 		t.Errorf("destroy then update (-want +got):\n%s", d)
 	}
-	p.add(OpUpdate, &d, t0)
+	p.add(OpUpdate, &d, t0, limit)
 	if n := p.reset(); n != 1 || p.len() != 0 {
 		t.Errorf("reset = %d, len %d", n, p.len())
 	}
 }
 
 func TestPendingKeyHasZone(t *testing.T) {
-	p := newPending(10)
+	p := newPending()
+	const limit = 10
 	a := tcpFlow(1, 1)
 	b := a
 	b.Zone = 7
-	p.add(OpUpdate, &a, time.Time{})
-	if r := p.add(OpUpdate, &b, time.Time{}); r != added {
+	p.add(OpUpdate, &a, time.Time{}, limit)
+	if r := p.add(OpUpdate, &b, time.Time{}, limit); r != added {
 		t.Errorf("same tuple in another zone: %v, want added", r)
 	}
 }

@@ -50,6 +50,7 @@ type Sender struct {
 	acked    chan struct{} // the window opened
 
 	mu        sync.Mutex
+	built     built
 	pend      pending
 	accepting bool   // a session is up: queue changes
 	resync    string // reason of the resync to do; "" for none
@@ -116,7 +117,7 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		instance: binary.BigEndian.Uint64(b[:]),
 		wake:     make(chan struct{}, 1),
 		acked:    make(chan struct{}, 1),
-		pend:     newPending(cfg.Tuning.MaxPending),
+		pend:     newPending(),
 	}, nil
 }
 
@@ -127,11 +128,13 @@ func signal(c chan struct{}) {
 	}
 }
 
-// Update queues conntrack events for the peer, each merged with the
-// queued change of the same flow if there is one. When the queue is full
-// a change is dropped and a resync scheduled: the bulk update carries the
-// flow's state instead. Update never blocks on the network. The events
-// of one read go in under one lock.
+// Update queues conntrack events for the peer: encoded at once into
+// frames while nothing waits and the window has room (see built), else
+// in the pending queue, each merged with the queued change of the same
+// flow if there is one. When the queue is full a change is dropped and a
+// resync scheduled: the bulk update carries the flow's state instead.
+// Update never blocks on the network and keeps nothing of evs. The
+// events of one read go in under one lock.
 func (s *Sender) Update(evs ...ctnl.Event) {
 	now := s.cfg.Clock.Now()
 	s.mu.Lock()
@@ -149,20 +152,36 @@ func (s *Sender) Update(evs ...ctnl.Event) {
 }
 
 // updateLocked queues one event and reports whether the writer should
-// wake: the queue was empty, or holds a frame's worth now.
+// wake: a built frame or the queue got its first change or a frame's
+// worth.
 func (s *Sender) updateLocked(ev *ctnl.Event, now time.Time) bool {
+	t := &s.cfg.Tuning
 	op := OpUpdate
 	if ev.Type == ctnl.EventDestroy {
 		op = OpDestroy
+	}
+	// During a bulk update changes wait in the queue: coalesced there, a
+	// change read before the snapshot was taken goes after the bulk as
+	// the flow's latest state, never as an older one.
+	if s.pend.len() == 0 && !s.st.bulk {
+		ok, wake, err := s.built.add(op, &ev.Entry, now, t.FrameEntries, t.Window-len(s.inflight))
+		if err != nil {
+			s.st.drops.inc("invalid")
+			return false
+		}
+		if ok {
+			return wake
+		}
 	}
 	if err := ev.Entry.Validate(); err != nil {
 		s.st.drops.inc("invalid")
 		return false
 	}
-	switch s.pend.add(op, &ev.Entry, now) {
+	// Built records count against the queue's bound.
+	switch s.pend.add(op, &ev.Entry, now, t.MaxPending-s.built.n) {
 	case added:
 		n := s.pend.len()
-		return n == 1 || n == s.cfg.Tuning.FrameEntries
+		return n == 1 || n == t.FrameEntries
 	case coalesced:
 		s.st.coalesced++
 	case refused:
@@ -296,6 +315,7 @@ func (s *Sender) end() {
 	defer s.mu.Unlock()
 	s.accepting = false
 	s.resync = ""
+	s.built.reset()
 	s.pend.reset()
 	s.inflight = nil
 	s.st.connected = false
@@ -366,7 +386,7 @@ func (s *Sender) Status() SenderStatus {
 		Connects:         s.st.connects,
 		Reconnects:       s.st.reconnects,
 		LastAckAge:       age(now, s.st.lastAck),
-		Pending:          s.pend.len(),
+		Pending:          s.pend.len() + s.built.n,
 		InFlight:         len(s.inflight),
 		Resyncs:          s.st.resyncs.snapshot(),
 		Drops:            s.st.drops.snapshot(),

@@ -14,7 +14,8 @@ import (
 
 // Sink takes what a Source reads; *Sender is one.
 type Sink interface {
-	// Update takes events of synced flows, in order.
+	// Update takes events of synced flows, in order. The source reuses
+	// evs for its next read: Update keeps nothing of it.
 	Update(evs ...ctnl.Event)
 	// Resync says that events were lost and why: only a full snapshot
 	// makes the peer whole again.
@@ -107,8 +108,12 @@ func (s *Source) Run(ctx context.Context, sink Sink) error {
 	s.mu.Lock()
 	ln := s.ln
 	s.mu.Unlock()
+	buf := make([]ctnl.Event, 0, 256) // reused: the sink keeps nothing of it
 	for {
-		evs, err := ln.Receive()
+		evs, err := ln.ReceiveInto(buf[:0])
+		if cap(evs) > cap(buf) {
+			buf = evs
+		}
 		if ctx.Err() != nil {
 			return nil
 		}

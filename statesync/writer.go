@@ -49,8 +49,13 @@ func (w *writer) loop(ctx context.Context) error {
 	for {
 		now := s.cfg.Clock.Now()
 		s.mu.Lock()
-		n := s.pend.len()
-		oldest, _ := s.pend.oldest()
+		// Built frames, when there are some, are older than the queue.
+		n := s.built.n + s.pend.len()
+		full := s.built.full(t.FrameEntries) || s.pend.len() >= t.FrameEntries
+		oldest, ok := s.built.oldest()
+		if !ok {
+			oldest, _ = s.pend.oldest()
+		}
 		room := len(s.inflight) < t.Window
 		var ackDue time.Time
 		if len(s.inflight) > 0 {
@@ -80,7 +85,7 @@ func (w *writer) loop(ctx context.Context) error {
 				return err
 			}
 			continue
-		case n > 0 && (n >= t.FrameEntries || !now.Before(oldest.Add(t.FlushDelay))):
+		case n > 0 && (full || !now.Before(oldest.Add(t.FlushDelay))):
 			if err := w.sendChanges(); err != nil {
 				return err
 			}
@@ -131,6 +136,7 @@ func (s *Sender) takeResync() string {
 	r := s.resync
 	if r != "" {
 		s.resync = ""
+		s.built.reset()
 		s.pend.reset()
 		s.st.bulk = true
 	}
@@ -193,13 +199,37 @@ func (w *writer) bulkStep() error {
 	return nil
 }
 
-// sendChanges sends up to a frame's worth of queued changes.
+// sendChanges sends the oldest built frame if there is one, else up to
+// a frame's worth of queued changes: built changes are older than any
+// queued one.
 func (w *writer) sendChanges() error {
 	s := w.s
 	s.mu.Lock()
+	if f, ok := s.built.take(); ok {
+		s.mu.Unlock()
+		err := w.sendBuilt(&f)
+		s.mu.Lock()
+		s.built.recycle(f.buf)
+		s.mu.Unlock()
+		return err
+	}
 	recs, since := s.pend.take(s.cfg.Tuning.FrameEntries, w.recs[:0])
 	s.mu.Unlock()
 	return w.send(&Frame{Type: TypeEntries, Records: recs}, since)
+}
+
+// sendBuilt numbers and writes a built frame.
+func (w *writer) sendBuilt(f *builtFrame) error {
+	seq, lag, now := w.number(f.n, f.since)
+	err := putEntriesHeader(f.buf, seq, lag)
+	if err == nil {
+		err = writeBytes(w.c, f.buf, w.s.cfg.Tuning.PeerTimeout)
+	}
+	w.lastWrite = now
+	if err != nil {
+		return fmt.Errorf("send %v frame to %s: %w", TypeEntries, w.s.cfg.Peer, err)
+	}
+	return nil
 }
 
 // send numbers a sequenced frame, records it as in flight and writes it.
@@ -207,14 +237,8 @@ func (w *writer) sendChanges() error {
 // carry no lag sample.
 func (w *writer) send(f *Frame, since time.Time) error {
 	s := w.s
-	now := s.cfg.Clock.Now()
-	s.mu.Lock()
-	s.seq++
-	f.Seq, f.Lag = s.seq, s.lags.last
-	s.inflight = append(s.inflight, inflight{seq: f.Seq, since: since, sent: now})
-	s.st.frames++
-	s.st.entries += uint64(len(f.Records))
-	s.mu.Unlock()
+	var now time.Time
+	f.Seq, f.Lag, now = w.number(len(f.Records), since)
 	var err error
 	w.buf, err = writeFrame(w.c, w.buf, f, s.cfg.Tuning.PeerTimeout)
 	w.lastWrite = now
@@ -223,4 +247,19 @@ func (w *writer) send(f *Frame, since time.Time) error {
 		return fmt.Errorf("send %v frame to %s: %w", f.Type, s.cfg.Peer, err)
 	}
 	return nil
+}
+
+// number gives the next frame, of records changes, its sequence number
+// and records it as in flight. It returns the lag to carry and the time
+// of sending.
+func (w *writer) number(records int, since time.Time) (seq uint64, lag time.Duration, now time.Time) {
+	s := w.s
+	now = s.cfg.Clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	s.inflight = append(s.inflight, inflight{seq: s.seq, since: since, sent: now})
+	s.st.frames++
+	s.st.entries += uint64(records)
+	return s.seq, s.lags.last, now
 }

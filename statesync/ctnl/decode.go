@@ -17,23 +17,29 @@ var (
 // derived from the reply tuple and the status bits (see Entry.SNAT).
 func ParseEntry(payload []byte) (Entry, error) {
 	var e Entry
-	if len(payload) < nfgenmsgLen {
-		return e, errShortPayload
-	}
-	err := walkAttrs(payload[nfgenmsgLen:], func(typ uint16, data []byte) error {
-		return e.parseAttr(typ, data)
-	})
-	if err != nil {
+	if err := e.parse(payload); err != nil {
 		return Entry{}, err
+	}
+	return e, nil
+}
+
+// parse decodes into a zero e, in place.
+func (e *Entry) parse(payload []byte) error {
+	if len(payload) < nfgenmsgLen {
+		return errShortPayload
+	}
+	err := walkAttrs(payload[nfgenmsgLen:], e.parseAttr)
+	if err != nil {
+		return err
 	}
 	if !e.Orig.IsValid() {
-		return Entry{}, errNoOrig
+		return errNoOrig
 	}
 	if err := e.Validate(); err != nil {
-		return Entry{}, err
+		return err
 	}
 	e.deriveNAT()
-	return e, nil
+	return nil
 }
 
 func (e *Entry) parseAttr(typ uint16, data []byte) error {

@@ -45,6 +45,15 @@ var errNotConntrack = errors.New("not a conntrack message")
 // them, and a destroyed entry as IPCTNL_MSG_CT_DELETE.
 func ParseEvent(typ, flags uint16, payload []byte) (Event, error) {
 	var ev Event
+	if err := ev.parse(typ, flags, payload); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
+}
+
+// parse decodes into a zero ev, in place: an event is too big to copy
+// around at the event rate.
+func (ev *Event) parse(typ, flags uint16, payload []byte) error {
 	switch {
 	case typ == msgType(ipctnlMsgCtDelete):
 		ev.Type = EventDestroy
@@ -53,31 +62,29 @@ func ParseEvent(typ, flags uint16, payload []byte) (Event, error) {
 	case typ == msgType(ipctnlMsgCtNew):
 		ev.Type = EventUpdate
 	default:
-		return ev, errNotConntrack
+		return errNotConntrack
 	}
-	e, err := ParseEntry(payload)
-	if err != nil {
-		return Event{}, err
-	}
-	ev.Entry = e
-	return ev, nil
+	return ev.Entry.parse(payload)
 }
 
 // parseEvents decodes the events of one datagram. Messages that fail to
 // decode are skipped and reported in the error.
 func parseEvents(msgs []nlMsg) ([]Event, error) {
-	evs := make([]Event, 0, len(msgs))
+	return appendEvents(make([]Event, 0, len(msgs)), msgs)
+}
+
+// appendEvents decodes msgs and appends their events to evs.
+func appendEvents(evs []Event, msgs []nlMsg) ([]Event, error) {
 	var bad []error
 	for _, m := range msgs {
 		if m.typ == nlmsgNoop || m.typ == nlmsgDone {
 			continue
 		}
-		ev, err := ParseEvent(m.typ, m.flags, m.data)
-		if err != nil {
+		evs = append(evs, Event{})
+		if err := evs[len(evs)-1].parse(m.typ, m.flags, m.data); err != nil {
+			evs = evs[:len(evs)-1]
 			bad = append(bad, err)
-			continue
 		}
-		evs = append(evs, ev)
 	}
 	return evs, errors.Join(bad...)
 }
@@ -121,12 +128,20 @@ func Listen(cfg Config, types ...EventType) (*Listener, error) {
 // working. A decode error comes with the events that did decode.
 //
 // It returns every event queued, up to a few dozen datagrams' worth.
-func (l *Listener) Receive() ([]Event, error) {
+func (l *Listener) Receive() ([]Event, error) { return l.ReceiveInto(nil) }
+
+// ReceiveInto is Receive that appends the events to evs, so that a
+// reader can reuse one slice, of events decoded in place. It returns nil
+// only with an error of the socket itself, not with a decode error.
+func (l *Listener) ReceiveInto(evs []Event) ([]Event, error) {
 	msgs, err := l.batch.recv(l.raw)
 	if msgs == nil && err != nil {
 		return nil, opError("receive", err)
 	}
-	evs, perr := parseEvents(msgs)
+	if evs == nil {
+		evs = make([]Event, 0, len(msgs))
+	}
+	evs, perr := appendEvents(evs, msgs)
 	return evs, opError("receive: decode", errors.Join(err, perr))
 }
 

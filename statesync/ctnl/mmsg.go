@@ -23,10 +23,11 @@ type mmsgBatch struct {
 	bufs [mmsgSlots][]byte
 	iovs [mmsgSlots]unix.Iovec
 	hdrs [mmsgSlots]unix.Mmsghdr
+	msgs []nlMsg // what recv returns, reused
 }
 
 func newMmsgBatch() *mmsgBatch {
-	b := &mmsgBatch{}
+	b := &mmsgBatch{msgs: make([]nlMsg, 0, mmsgSlots)}
 	arena := make([]byte, mmsgSlots*mmsgSlotLen)
 	for i := range b.bufs {
 		b.bufs[i] = arena[i*mmsgSlotLen : (i+1)*mmsgSlotLen : (i+1)*mmsgSlotLen]
@@ -39,8 +40,10 @@ func newMmsgBatch() *mmsgBatch {
 }
 
 // recv waits for datagrams and reads as many as are queued, up to
-// mmsgSlots, and splits them into messages. ENOBUFS before any datagram
-// is ErrOverrun; after some, the kernel keeps it for the next call.
+// mmsgSlots, and splits them into messages, which alias the batch's
+// buffers until the next call. It returns nil messages only with an
+// error of the socket. ENOBUFS before any datagram is ErrOverrun; after
+// some, the kernel keeps it for the next call.
 func (b *mmsgBatch) recv(raw syscall.RawConn) ([]nlMsg, error) {
 	var n int
 	var rerr error
@@ -64,7 +67,7 @@ func (b *mmsgBatch) recv(raw syscall.RawConn) ([]nlMsg, error) {
 	if err := readError(err, rerr); err != nil {
 		return nil, err
 	}
-	msgs := make([]nlMsg, 0, n)
+	msgs := b.msgs[:0]
 	var bad error
 	for i := range n {
 		h := &b.hdrs[i]
@@ -72,11 +75,11 @@ func (b *mmsgBatch) recv(raw syscall.RawConn) ([]nlMsg, error) {
 			bad = errMsgTruncated
 			continue
 		}
-		m, err := splitMessages(b.bufs[i][:h.Len])
-		if err != nil {
+		var err error
+		if msgs, err = appendMessages(msgs, b.bufs[i][:h.Len]); err != nil {
 			bad = err
 		}
-		msgs = append(msgs, m...)
 	}
+	b.msgs = msgs
 	return msgs, bad
 }

@@ -18,8 +18,10 @@ type nlMsg struct {
 var errMsgTruncated = errors.New("netlink message truncated")
 
 // splitMessages cuts a datagram into its netlink messages.
-func splitMessages(b []byte) ([]nlMsg, error) {
-	var msgs []nlMsg
+func splitMessages(b []byte) ([]nlMsg, error) { return appendMessages(nil, b) }
+
+// appendMessages appends the netlink messages of a datagram to msgs.
+func appendMessages(msgs []nlMsg, b []byte) ([]nlMsg, error) {
 	for len(b) >= nlmsgHdrLen {
 		l := int(binary.NativeEndian.Uint32(b))
 		if l < nlmsgHdrLen || l > len(b) {
