@@ -410,7 +410,10 @@ func (r rateResult) cpuPerFlow() float64 {
 func (r rateResult) lost() bool { return r.got < r.total || r.gaps > 0 || r.drops > 0 }
 
 func (r rateResult) String() string {
-	s := fmt.Sprintf("%d of %d at the backup after %v (replicated at %.0f/s), %.2f µs CPU per flow", r.got, r.total, r.waited.Round(time.Millisecond), r.replicated(), r.cpuPerFlow())
+	s := fmt.Sprintf("%d of %d at the backup after %v (replicated at %.0f/s)", r.got, r.total, r.waited.Round(time.Millisecond), r.replicated())
+	if r.cpu > 0 {
+		s += fmt.Sprintf(", %.2f µs CPU per flow", r.cpuPerFlow())
+	}
 	if r.gaps+r.drops+r.resyncs > 0 {
 		s += fmt.Sprintf(", event gaps %d, drops %d, resyncs %d", r.gaps, r.drops, r.resyncs)
 	}
