@@ -106,3 +106,66 @@ func TestSupervisorEarlyStart(t *testing.T) {
 	}
 	<-done
 }
+
+// An early child that dies before the gate opens is restarted only once
+// it has: the restart's arguments need the config PID 1 is still looking
+// for.
+func TestSupervisorEarlyDeathWaitsForGate(t *testing.T) {
+	r := newReaper()
+	stop := make(chan struct{})
+	defer close(stop)
+	go r.run(stop)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	open := false
+	early := make(chan struct{})
+	restarted := make(chan bool, 1)
+	s := &supervisor{
+		c: child{
+			path: "/bin/sh",
+			args: func(int) []string {
+				mu.Lock()
+				defer mu.Unlock()
+				restarted <- open
+				cancel()
+				return []string{"-c", "exit 0"}
+			},
+			early: &earlyStart{args: []string{"-c", "echo died; exit 1"}, gate: gate, message: func() LateStart { return LateStart{} }},
+			out:   io.Discard,
+			onLine: func(_ int, line string) {
+				if line == "died" {
+					close(early)
+				}
+			},
+		},
+		r: r, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: &fakeClock{now: time.Unix(0, 0)},
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); s.run(ctx) }()
+	select {
+	case <-early:
+	case <-time.After(time.Minute):
+		t.Fatal("the early child did not run")
+	}
+	select {
+	case <-restarted:
+		t.Fatal("restarted before the gate opened")
+	case <-time.After(200 * time.Millisecond):
+	}
+	mu.Lock()
+	open = true
+	close(gate)
+	mu.Unlock()
+	select {
+	case ok := <-restarted:
+		if !ok {
+			t.Error("restart saw the gate closed")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no restart after the gate opened")
+	}
+	<-done
+}

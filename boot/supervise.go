@@ -106,6 +106,15 @@ func (s *supervisor) run(ctx context.Context) {
 
 // once runs the child to its end.
 func (s *supervisor) once(ctx context.Context, restarts int) error {
+	if s.c.early != nil && restarts > 0 {
+		// An early child that died before its arguments were known is
+		// restarted with them, so only once they are.
+		select {
+		case <-s.c.early.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("supervise: %w", err)
