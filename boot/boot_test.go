@@ -106,34 +106,26 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 // each start's output lines over with its restart count, and the reaper
 // gives it each exit status.
 func TestSupervisorRestarts(t *testing.T) {
-	r := newReaper()
-	stop := make(chan struct{})
-	defer close(stop)
-	go r.run(stop)
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var mu sync.Mutex
 	var starts []string
 	clock := &fakeClock{now: time.Unix(0, 0)}
-	s := &supervisor{
-		c: child{
-			path: "/bin/sh",
-			args: func(restarts int) []string {
-				return []string{"-c", fmt.Sprintf("echo 'level=INFO msg=ready start=%d'; exit 3", restarts)}
-			},
-			out: io.Discard,
-			onLine: func(restarts int, line string) {
-				mu.Lock()
-				defer mu.Unlock()
-				starts = append(starts, line)
-				if len(starts) == 3 {
-					cancel()
-				}
-			},
+	s := testSupervisor(t, child{
+		path: "/bin/sh",
+		args: func(restarts int) []string {
+			return []string{"-c", fmt.Sprintf("echo 'level=INFO msg=ready start=%d'; exit 3", restarts)}
 		},
-		r: r, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: clock,
-	}
+		out: io.Discard,
+		onLine: func(restarts int, line string) {
+			mu.Lock()
+			defer mu.Unlock()
+			starts = append(starts, line)
+			if len(starts) == 3 {
+				cancel()
+			}
+		},
+	}, clock)
 	done := make(chan struct{})
 	go func() { defer close(done); s.run(ctx) }()
 	select {
@@ -158,16 +150,19 @@ func TestSupervisorRestarts(t *testing.T) {
 	}
 }
 
-// A child that exits before start returns is still handed back.
-func TestReaperFastExit(t *testing.T) {
+// testSupervisor runs c with a reaper of its own, stopped when t ends.
+func testSupervisor(t *testing.T, c child, clock Clock) *supervisor {
+	t.Helper()
 	r := newReaper()
 	stop := make(chan struct{})
-	defer close(stop)
+	t.Cleanup(func() { close(stop) })
 	go r.run(stop)
-	s := &supervisor{
-		c: child{path: "/bin/sh", args: func(int) []string { return []string{"-c", "exit 7"} }, out: io.Discard},
-		r: r, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: realClock{},
-	}
+	return &supervisor{c: c, r: r, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: clock}
+}
+
+// A child that exits before start returns is still handed back.
+func TestReaperFastExit(t *testing.T) {
+	s := testSupervisor(t, child{path: "/bin/sh", args: func(int) []string { return []string{"-c", "exit 7"} }, out: io.Discard}, realClock{})
 	for i := 0; i < 20; i++ {
 		err := s.once(context.Background(), 0)
 		if err == nil || err.Error() != "exit status 7" {

@@ -3,7 +3,6 @@ package boot
 import (
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -40,11 +39,6 @@ func TestReadLateStart(t *testing.T) {
 // arguments and gets the real ones on fd 3 when the gate opens; a
 // restart runs the real arguments directly, with the extra environment.
 func TestSupervisorEarlyStart(t *testing.T) {
-	r := newReaper()
-	stop := make(chan struct{})
-	defer close(stop)
-	go r.run(stop)
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	gate := make(chan struct{})
@@ -52,35 +46,32 @@ func TestSupervisorEarlyStart(t *testing.T) {
 	lines := make(chan string, 4)
 	var mu sync.Mutex
 	sent := false
-	s := &supervisor{
-		c: child{
-			path:     "/bin/sh",
-			args:     func(restarts int) []string { return []string{"-c", `echo "msg=ready restart $EXTRA"; exit 1`} },
-			extraEnv: func() []string { return []string{"EXTRA=stick"} },
-			early: &earlyStart{
-				args: []string{"-c", `echo "started"; echo "msg=ready early $(cat <&3)"; exit 1`},
-				gate: gate,
-				message: func() LateStart {
-					mu.Lock()
-					defer mu.Unlock()
-					sent = true
-					return LateStart{Args: []string{"--config", "c.yaml"}}
-				},
-			},
-			out: io.Discard,
-			onLine: func(restarts int, line string) {
-				if line == "started" {
-					started <- line
-					return
-				}
-				lines <- line
-				if restarts == 1 {
-					cancel()
-				}
+	s := testSupervisor(t, child{
+		path:     "/bin/sh",
+		args:     func(restarts int) []string { return []string{"-c", `echo "msg=ready restart $EXTRA"; exit 1`} },
+		extraEnv: func() []string { return []string{"EXTRA=stick"} },
+		early: &earlyStart{
+			args: []string{"-c", `echo "started"; echo "msg=ready early $(cat <&3)"; exit 1`},
+			gate: gate,
+			message: func() LateStart {
+				mu.Lock()
+				defer mu.Unlock()
+				sent = true
+				return LateStart{Args: []string{"--config", "c.yaml"}}
 			},
 		},
-		r: r, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: &fakeClock{now: time.Unix(0, 0)},
-	}
+		out: io.Discard,
+		onLine: func(restarts int, line string) {
+			if line == "started" {
+				started <- line
+				return
+			}
+			lines <- line
+			if restarts == 1 {
+				cancel()
+			}
+		},
+	}, &fakeClock{now: time.Unix(0, 0)})
 	done := make(chan struct{})
 	go func() { defer close(done); s.run(ctx) }()
 	select {
@@ -111,11 +102,6 @@ func TestSupervisorEarlyStart(t *testing.T) {
 // it has: the restart's arguments need the config PID 1 is still looking
 // for.
 func TestSupervisorEarlyDeathWaitsForGate(t *testing.T) {
-	r := newReaper()
-	stop := make(chan struct{})
-	defer close(stop)
-	go r.run(stop)
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	gate := make(chan struct{})
@@ -123,26 +109,23 @@ func TestSupervisorEarlyDeathWaitsForGate(t *testing.T) {
 	open := false
 	early := make(chan struct{})
 	restarted := make(chan bool, 1)
-	s := &supervisor{
-		c: child{
-			path: "/bin/sh",
-			args: func(int) []string {
-				mu.Lock()
-				defer mu.Unlock()
-				restarted <- open
-				cancel()
-				return []string{"-c", "exit 0"}
-			},
-			early: &earlyStart{args: []string{"-c", "echo died; exit 1"}, gate: gate, message: func() LateStart { return LateStart{} }},
-			out:   io.Discard,
-			onLine: func(_ int, line string) {
-				if line == "died" {
-					close(early)
-				}
-			},
+	s := testSupervisor(t, child{
+		path: "/bin/sh",
+		args: func(int) []string {
+			mu.Lock()
+			defer mu.Unlock()
+			restarted <- open
+			cancel()
+			return []string{"-c", "exit 0"}
 		},
-		r: r, log: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: &fakeClock{now: time.Unix(0, 0)},
-	}
+		early: &earlyStart{args: []string{"-c", "echo died; exit 1"}, gate: gate, message: func() LateStart { return LateStart{} }},
+		out:   io.Discard,
+		onLine: func(_ int, line string) {
+			if line == "died" {
+				close(early)
+			}
+		},
+	}, &fakeClock{now: time.Unix(0, 0)})
 	done := make(chan struct{})
 	go func() { defer close(done); s.run(ctx) }()
 	select {
