@@ -53,7 +53,8 @@ const (
 )
 
 // set makes v the state of e, merged into what v held as merge does:
-// an update of a TCP flow without protoinfo keeps the TCP state.
+// an update of a TCP flow without protoinfo keeps the TCP state
+// (keepsTCP).
 func (v *cached) set(e *ctnl.Entry, gen uint64) {
 	old := *v
 	*v = cached{gen: gen, id: e.ID, status: e.Status, timeout: e.Timeout, mark: e.Mark}
@@ -67,7 +68,7 @@ func (v *cached) set(e *ctnl.Entry, gen uint64) {
 	case e.TCP != nil:
 		v.has |= cachedTCP
 		v.tcp = *e.TCP
-	case e.Orig.Proto == protoTCP:
+	case keepsTCP(e):
 		v.has |= old.has & cachedTCP
 		v.tcp = old.tcp
 	}

@@ -50,11 +50,15 @@ const (
 // comes without state, window scale and flags; those must not be lost.
 func merge(older, newer *ctnl.Entry) ctnl.Entry {
 	e := *newer
-	if e.Orig.Proto == protoTCP && e.TCP == nil {
+	if keepsTCP(&e) {
 		e.TCP = older.TCP
 	}
 	return e
 }
+
+// keepsTCP reports whether e, an update, leaves the flow's TCP state as
+// it was: a TCP entry without protoinfo (see merge).
+func keepsTCP(e *ctnl.Entry) bool { return e.Orig.Proto == protoTCP && e.TCP == nil }
 
 // change is the latest state of one flow waiting to be sent.
 type change struct {
