@@ -25,6 +25,7 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) int {
 // runWith runs the daemon; ui, if set, is its early-started web UI
 // process.
 func runWith(ctx context.Context, args []string, stderr io.Writer, ui *appliance.UIProcess) int {
+	defer ui.Discard() // unless the daemon took it
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file (default: the embedded default config)")
@@ -32,12 +33,10 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ui *appliance
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	argsFD := fs.Int(strings.TrimPrefix(boot.ArgsFDFlag, "--"), -1, "internal, for PID 1: start now, read the real arguments from this file descriptor (boot/latestart.go)")
 	if err := fs.Parse(args); err != nil {
-		ui.Discard()
 		return 2
 	}
 	if *argsFD >= 0 {
 		if ui != nil { // the real arguments asked for another early start
-			ui.Discard()
 			fmt.Fprintln(stderr, "rampart run: "+boot.ArgsFDFlag+" given twice")
 			return 2
 		}
@@ -45,7 +44,6 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ui *appliance
 	}
 	logger, err := newLogger(stderr, *logFormat)
 	if err != nil {
-		ui.Discard()
 		fmt.Fprintln(stderr, "rampart run:", err)
 		return 2
 	}
