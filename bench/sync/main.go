@@ -224,29 +224,26 @@ func newPair(name string) (*pair, error) {
 		p.a.Close()
 		return nil, err
 	}
-	cmds := []struct {
-		ns   *netns.NS
-		args string
-	}{
-		{p.a, "ip link add sync0 type veth peer name sync0 netns " + p.b.Name},
-		{p.a, "ip addr add 192.168.214.1/30 dev sync0"},
-		{p.a, "ip link set sync0 up"},
-		{p.a, "ip link set lo up"},
-		{p.b, "ip addr add 192.168.214.2/30 dev sync0"},
-		{p.b, "ip link set sync0 up"},
-		{p.b, "ip link set lo up"},
+	cmds := map[*netns.NS][]string{
+		p.a: append([]string{
+			"ip link add sync0 type veth peer name sync0 netns " + p.b.Name,
+			"ip addr add 192.168.214.1/30 dev sync0",
+			"ip link set sync0 up",
+			"ip link set lo up",
+		}, genSetup...),
+		p.b: {
+			"ip addr add 192.168.214.2/30 dev sync0",
+			"ip link set sync0 up",
+			"ip link set lo up",
+		},
 	}
-	for _, args := range genSetup {
-		cmds = append(cmds, struct {
-			ns   *netns.NS
-			args string
-		}{p.a, args})
-	}
-	for _, c := range cmds {
-		f := strings.Fields(c.args)
-		if err := c.ns.Run(f[0], f[1:]...); err != nil {
-			p.close()
-			return nil, err
+	for _, ns := range []*netns.NS{p.a, p.b} { // A first: it makes the link
+		for _, c := range cmds[ns] {
+			f := strings.Fields(c)
+			if err := ns.Run(f[0], f[1:]...); err != nil {
+				p.close()
+				return nil, err
+			}
 		}
 	}
 	return p, nil
